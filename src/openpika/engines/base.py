@@ -1,0 +1,92 @@
+"""The engine seam: a typed task plus a RunContext in, a Clip (frames) out.
+
+Engines know nothing of HTTP, queues or storage. They report progress and logs through the
+context, and call ``ctx.check_cancelled()`` between units of work (a frame, a denoising step) so a
+cancel stops them within a fraction of a second. The worker encodes the clip and stores the file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import Cancelled
+
+LogLevel = Literal["INFO", "WARN", "ERROR", "DEBUG", "STDOUT", "STDERR"]
+
+
+@dataclass
+class RunContext:
+    """What an engine may use while it runs. Every callback is safe to call often."""
+
+    request_id: str = "local"
+    tmp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="openpika-")))
+    on_log: Callable[[str, LogLevel], None] = lambda message, level: None
+    on_progress: Callable[[float], None] = lambda fraction: None
+    is_cancelled: Callable[[], bool] = lambda: False
+    # Progress reports are rate limited so an engine can call ``progress`` every frame.
+    min_progress_interval: float = 0.2
+    _last_progress_at: float = field(default=0.0, repr=False)
+
+    def log(self, message: str, level: LogLevel = "INFO") -> None:
+        self.on_log(message, level)
+
+    def progress(self, fraction: float) -> None:
+        """Report progress in [0, 1]. Also a cancellation point."""
+        now = time.monotonic()
+        if fraction >= 1.0 or now - self._last_progress_at >= self.min_progress_interval:
+            self._last_progress_at = now
+            self.on_progress(max(0.0, min(1.0, float(fraction))))
+        self.check_cancelled()
+
+    def check_cancelled(self) -> None:
+        if self.is_cancelled():
+            raise Cancelled()
+
+
+Frame = np.ndarray  # HxWx3 uint8 RGB
+
+
+@dataclass
+class Clip:
+    """An engine's output: frames produced lazily, so a long clip never sits in memory whole.
+
+    ``frames`` yields exactly ``num_frames`` RGB uint8 arrays of shape (height, width, 3).
+    ``encoder_preset`` lets a tier ask for a faster x264 preset (turbo).
+    """
+
+    width: int
+    height: int
+    fps: int
+    num_frames: int
+    frames: Iterable[Frame]
+    encoder_preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"clip size must be even for yuv420p, got {self.width}x{self.height}")
+
+    def iter_frames(self) -> Iterator[Frame]:
+        yield from self.frames
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """An engine runs tasks of the kinds it lists. ``run`` must be synchronous and CPU/GPU bound;
+    the worker runs it in its own thread or process."""
+
+    name: str
+
+    def supports(self, task: object) -> bool: ...
+
+    def availability(self, task: object) -> str | None:
+        """``None`` when the engine can run this task, else a sentence saying why not and how to fix it."""
+        ...
+
+    def run(self, task: object, ctx: RunContext) -> Clip: ...

@@ -1,0 +1,1 @@
+"""Jobs: the record, its state machine, and the stores that persist it."""
