@@ -97,6 +97,8 @@ class NewJob:
     priority: Priority = Priority.NORMAL
     start_timeout: float | None = None  # seconds from submit; None: no deadline
     webhook_url: str | None = None
+    # Absolute base URL (scheme://host:port) the caller used; output File urls are built on it.
+    file_base_url: str | None = None
     request_id: str = field(default_factory=new_request_id)
 
 
@@ -111,6 +113,7 @@ class Job:
     created_at: float
     start_deadline: float | None = None  # absolute epoch seconds
     webhook_url: str | None = None
+    file_base_url: str | None = None
     attempt: int = 0  # incremented by each claim; the fencing token
     worker_id: str | None = None
     lease_expires_at: float | None = None
