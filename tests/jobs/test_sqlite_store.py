@@ -1,0 +1,42 @@
+"""SQLite-only behaviour: durability across reopen, WAL mode, and open_store's choices."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from openpika.jobs import JobStatus, NewJob, open_store
+from openpika.jobs.memory import MemoryJobStore
+from openpika.jobs.sqlite import SQLiteJobStore
+from openpika.settings import Settings
+
+
+def test_jobs_survive_a_reopen_and_the_database_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "jobs.db"
+    first = SQLiteJobStore(path)
+    job = first.enqueue(NewJob(endpoint_id="fal-ai/pika/v2.2/text-to-video", input={"prompt": "x"}))
+    claimed = first.claim("w1", 30, 3)
+    assert claimed is not None
+    first.close()
+
+    second = SQLiteJobStore(path)
+    reloaded = second.get(job.id)
+    assert reloaded is not None and reloaded.status is JobStatus.IN_PROGRESS and reloaded.attempt == 1
+    assert second.complete(job.id, 1, {"ok": True})
+    second.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_open_store_follows_settings(tmp_path: Path) -> None:
+    sqlite_store = open_store(Settings(data_dir=tmp_path, job_store="sqlite"))
+    try:
+        assert isinstance(sqlite_store, SQLiteJobStore)
+        assert sqlite_store.path == tmp_path / "jobs.db"
+    finally:
+        sqlite_store.close()
+    assert isinstance(open_store(Settings(data_dir=tmp_path, job_store="memory")), MemoryJobStore)
+    with pytest.raises(ValueError, match="OPENPIKA_JOB_STORE=sqlite"):
+        open_store(Settings(data_dir=tmp_path, job_store="redis"))
