@@ -1,0 +1,81 @@
+"""Subject matting and clean plates on real photos from scikit-image."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from openpika.engines.classic.subject import Box, clean_plate, estimated_eyes, find_subject
+
+
+def _small(image: np.ndarray, short: int = 300) -> np.ndarray:
+    scale = short / min(image.shape[:2])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return _small(data.astronaut())
+
+
+def test_person_face_eyes_and_matte(astronaut: np.ndarray) -> None:
+    subject = find_subject(astronaut, seed=0)
+    assert subject.face_kind == "human"
+    face = subject.faces[0]
+    # The astronaut's face is in the upper middle of the photo.
+    assert 0.3 * 300 < face.center[0] < 0.6 * 300 and face.center[1] < 0.4 * 300
+    assert all(face.x <= e.center[0] <= face.x + face.w for e in subject.eyes)
+    assert subject.alpha.dtype == np.float32 and subject.alpha.shape == astronaut.shape[:2]
+    assert float(subject.alpha.min()) >= 0.0 and float(subject.alpha.max()) <= 1.0
+    # Face and the orange suit are subject; the top corners (flag, wall) are not.
+    cx, cy = (int(v) for v in face.center)
+    assert subject.mask[cy, cx] and subject.mask[int(0.75 * 300), int(0.3 * 300)]
+    assert not subject.mask[5, 5] and not subject.mask[5, 295]
+    # Soft only at the edge: most pixels are decisively in or out.
+    decisive = ((subject.alpha < 0.05) | (subject.alpha > 0.95)).mean()
+    assert decisive > 0.9
+
+
+def test_object_without_face_is_found_near_its_colour() -> None:
+    cup = _small(data.coffee())
+    subject = find_subject(cup, seed=0)
+    assert subject.face_kind == "none" and subject.faces == []
+    h, w = cup.shape[:2]
+    # The cup of coffee (centre-left) is the subject, the wooden table's corners are not.
+    assert subject.mask[int(0.3 * h), int(0.35 * w)]
+    assert not subject.mask[h - 3, w - 3] and not subject.mask[3, w - 3]
+    assert 0.1 < subject.mask.mean() < 0.7
+
+
+def test_deterministic_per_seed(astronaut: np.ndarray) -> None:
+    a = find_subject(astronaut, seed=3)
+    b = find_subject(astronaut, seed=3)
+    assert np.array_equal(a.alpha, b.alpha) and a.bbox == b.bbox
+
+
+def test_clean_plate_removes_subject_without_holes_or_halo(astronaut: np.ndarray) -> None:
+    subject = find_subject(astronaut, seed=0)
+    plate = clean_plate(astronaut, subject.mask)
+    assert plate.shape == astronaut.shape and plate.dtype == np.uint8
+    inside = subject.mask
+    # The orange suit is gone: the fill takes the colours of the surroundings.
+    suit = np.array([200, 90, 40], np.float32)
+    orange_before = (np.linalg.norm(astronaut[inside].astype(np.float32) - suit, axis=1) < 60).mean()
+    orange_after = (np.linalg.norm(plate[inside].astype(np.float32) - suit, axis=1) < 60).mean()
+    assert orange_before > 0.2 and orange_after < orange_before / 3
+    # No holes: nothing black or undefined where the subject was, unless the background is.
+    assert plate[inside].max(axis=1).min() > 5 or astronaut[~inside].max(axis=1).min() <= 5
+    # Far from the subject the plate is the photo itself.
+    far = cv2.dilate(inside.astype(np.uint8), np.ones((31, 31), np.uint8)) == 0
+    assert np.abs(plate[far].astype(int) - astronaut[far].astype(int)).max() == 0
+    # Not a flat smear: the fill keeps some texture.
+    assert float(cv2.Laplacian(cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY), cv2.CV_32F)[inside].std()) > 0.5
+
+
+def test_estimated_eyes_sit_in_upper_face() -> None:
+    eyes = estimated_eyes(Box(100, 100, 100, 100))
+    assert len(eyes) == 2
+    assert eyes[0].center[0] < 150 < eyes[1].center[0]
+    assert all(110 < e.center[1] < 150 for e in eyes)
