@@ -10,10 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineChoice = Literal["classic", "neural", "neural-with-classic-fallback"]
+# Test-only engines from ``engines/fixtures.py`` ("fixture:sleep", "fixture:crash", ...): queue, worker and
+# API tests exercise every failure mode without a real engine.
+FixtureEngineName = Annotated[str, StringConstraints(pattern=r"^fixture:[a-z0-9_-]+$")]
 
 
 class Settings(BaseSettings):
@@ -80,8 +83,10 @@ class Settings(BaseSettings):
     webhook_user_id: str = "openpika"
 
     # --- engines -----------------------------------------------------------------------------
-    engine: EngineChoice = Field(default="classic", description="Engine for every endpoint unless overridden.")
-    engine_overrides: dict[str, EngineChoice] = Field(
+    engine: EngineChoice | FixtureEngineName = Field(
+        default="classic", description="Engine for every endpoint unless overridden."
+    )
+    engine_overrides: dict[str, EngineChoice | FixtureEngineName] = Field(
         default_factory=dict, description='Per-endpoint engine, e.g. {"fal-ai/pika/v2.2/pikaframes": "neural"}.'
     )
     models_dir: Path = Field(default=Path("./models"), description="Neural weights (diffusers format) and LoRAs.")
@@ -117,7 +122,7 @@ class Settings(BaseSettings):
             return self.host
         return "0.0.0.0" if self.api_keys else "127.0.0.1"
 
-    def engine_for(self, endpoint_id: str) -> EngineChoice:
+    def engine_for(self, endpoint_id: str) -> EngineChoice | str:
         return self.engine_overrides.get(endpoint_id, self.engine)
 
 
