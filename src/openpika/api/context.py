@@ -1,0 +1,68 @@
+"""What every route needs: settings, the job store, the file store, the key checker, timings.
+
+Kept on ``app.state.api`` by ``create_app``; routes reach it with ``api_context(request)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from ..jobs.model import Job
+from ..jobs.store import JobStore
+from ..settings import Settings
+from .auth import KeyChecker
+from .protocol import owner_alias, request_not_found
+
+
+@dataclass(frozen=True)
+class ApiTuning:
+    """Timings of the long-lived routes. Tests shorten them; production keeps the defaults."""
+
+    poll_interval: float = 0.1  # how often SSE streams and waiting runs look at the store
+    sse_ping_interval: float = 15.0  # fal sends ": ping" about every 15 s
+    housekeeping_interval: float = 0.25  # start-deadline expiry
+    purge_interval: float = 600.0  # deleting results older than settings.result_ttl_seconds
+    max_body_bytes: int | None = None  # default: settings.max_data_uri_chars + 1 MiB
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    store: JobStore
+    files: Any  # openpika.storage FileStore (duck-typed: path_for, save_bytes)
+    keys: KeyChecker
+    tuning: ApiTuning = field(default_factory=ApiTuning)
+    # Uploads announced by /storage/upload/initiate and not yet PUT: token -> details.
+    pending_uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.tuning.max_body_bytes or self.settings.max_data_uri_chars + (1 << 20)
+
+    def find_job(self, request: Request, app_path: str, request_id: str) -> Job:
+        """The caller's own job addressed as ``{owner}/{alias}/requests/{id}``, else 404.
+
+        Another key's job is reported as not found, not forbidden: ids are not confirmed to
+        strangers.
+        """
+        owner = self.keys.owner(request)
+        job = self.store.get(request_id)
+        if job is None or job.owner != owner or owner_alias(job.endpoint_id) != app_path:
+            raise request_not_found()
+        request.state.request_id = job.id
+        return job
+
+
+def api_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.api
+    return context
+
+
+async def sleep_or_disconnect(request: Request, seconds: float) -> bool:
+    """Sleep; True if the client went away meanwhile."""
+    await asyncio.sleep(seconds)
+    return await request.is_disconnected()

@@ -1,0 +1,55 @@
+"""Routes about the server rather than requests: health, OpenAPI documents, webhook JWKS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .context import api_context
+from .openapi import openapi_document
+from .protocol import json_response, path_not_found
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/health")
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> Response:
+    """Public, like fal's: receivers verify webhook signatures with these keys."""
+    document: dict[str, Any] = {"keys": []}
+    try:
+        from ..webhooks import jwks as build_jwks
+
+        document = build_jwks(api_context(request).settings)
+    except ImportError:
+        pass
+    return json_response(document, headers={"cache-control": "public, max-age=3600"})
+
+
+def _queue_server(request: Request) -> str:
+    return str(request.state.queue_base)
+
+
+@router.get("/openapi.json")
+async def openapi(request: Request) -> Response:
+    """The whole API, or fal's per-endpoint form with ``?endpoint_id=fal-ai/pika/v2.2/pikaframes``."""
+    endpoint_id = request.query_params.get("endpoint_id")
+    document = openapi_document(endpoint_id, _queue_server(request))
+    if document is None:
+        raise path_not_found(f"/openapi.json?endpoint_id={endpoint_id}")
+    return json_response(document)
+
+
+@router.get("/{endpoint_path:path}/openapi.json")
+async def endpoint_openapi(request: Request, endpoint_path: str) -> Response:
+    document = openapi_document(endpoint_path, _queue_server(request))
+    if document is None:
+        raise path_not_found(request.url.path)
+    return json_response(document)

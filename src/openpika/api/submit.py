@@ -1,0 +1,134 @@
+"""Turning ``POST /{endpoint_id}`` into a queued job (shared by the queue and run listeners).
+
+The body is validated with the endpoint's own pydantic model now, so schema errors are immediate
+422s; media URLs are fetched later by the worker, and their errors become the job's 422 result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..endpoints import EndpointSpec
+from ..jobs.model import Job, NewJob, Priority
+from .context import ApiContext
+from .protocol import ApiError, unprocessable, validation_detail
+
+START_TIMEOUT_HEADERS = ("x-fal-request-start-timeout", "x-fal-request-timeout")  # the newer one wins
+PRIORITY_HEADER = "x-fal-queue-priority"
+WEBHOOK_PARAM = "fal_webhook"
+# Bodies above this are parsed and stored off the event loop so status polls stay fast.
+THREADPOOL_BODY_BYTES = 256 * 1024
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, {"detail": f"Request body is larger than {limit} bytes; upload big files first."})
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise unprocessable([{"loc": ["body"], "msg": f"JSON decode error: {exc}", "type": "json_invalid"}]) from exc
+    if not isinstance(data, dict):
+        raise unprocessable(
+            [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
+        )
+    return data
+
+
+def validate_input(spec: EndpointSpec, data: dict[str, Any]) -> None:
+    try:
+        spec.input_model.model_validate(data)
+    except ValidationError as exc:
+        raise unprocessable(validation_detail(exc)) from exc
+
+
+def start_timeout(request: Request, default: float | None) -> float | None:
+    for name in START_TIMEOUT_HEADERS:
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise unprocessable(
+                [{"loc": ["header", name], "msg": "must be a positive number of seconds", "type": "value_error"}]
+            )
+        return seconds
+    return default
+
+
+def webhook_url(request: Request) -> str | None:
+    url = request.query_params.get(WEBHOOK_PARAM)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise unprocessable(
+            [{"loc": ["query", WEBHOOK_PARAM], "msg": "must be an http(s) URL", "type": "value_error"}]
+        )
+    return url
+
+
+def _build_new_job(
+    request: Request, context: ApiContext, spec: EndpointSpec, owner: str, raw: bytes
+) -> NewJob:
+    data = parse_json_object(raw)
+    validate_input(spec, data)
+    return NewJob(
+        endpoint_id=spec.endpoint_id,
+        input=data,
+        owner=owner,
+        priority=Priority.parse(request.headers.get(PRIORITY_HEADER)),
+        start_timeout=start_timeout(request, context.settings.default_start_timeout),
+        webhook_url=webhook_url(request),
+        file_base_url=(context.settings.public_url or request.state.public_base).rstrip("/"),
+    )
+
+
+async def enqueue(request: Request, context: ApiContext, spec: EndpointSpec, owner: str) -> Job:
+    """Validate the request and queue it. Raises ApiError (422/413) before anything is stored."""
+    raw = await read_body(request, context.max_body_bytes)
+
+    def build_and_store() -> Job:
+        return context.store.enqueue(_build_new_job(request, context, spec, owner, raw))
+
+    if len(raw) > THREADPOOL_BODY_BYTES:
+        job = await run_in_threadpool(build_and_store)
+    else:
+        job = build_and_store()
+    request.state.request_id = job.id
+    return job
+
+
+def queue_position(context: ApiContext, job: Job) -> int:
+    """The position for a submit answer; never lets a store hiccup turn a queued submit into a 5xx."""
+    try:
+        return context.store.queue_position(job.id) or 0
+    except Exception:
+        return 0

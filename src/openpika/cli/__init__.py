@@ -1,0 +1,1 @@
+"""The ``openpika`` command line (``openpika.cli.main:main``)."""
