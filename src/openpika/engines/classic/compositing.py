@@ -1,0 +1,196 @@
+"""Pikadditions (put an object into a video) and Pikaswaps (replace a region of a video).
+
+Additions: the object is cut out of its photo, placed where the prompt says (``placement``), given
+the scene's light (partial Lab colour transfer from the pixels around it) and a soft contact shadow,
+and carried along with the background's motion (``tracking``) so it stays on the ground while the
+camera pans or zooms.
+
+Swaps: the region named by ``modify_region`` is found and followed (``regions``), then filled with
+the swap image (cover-fitted to the region, moving with it, keeping the original's shading) or
+recoloured as the prompt asks (``recolour``).
+
+Both resample the input to the output's 24 fps by nearest frame in time and keep its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from ...errors import InputError
+from ..base import Clip, RunContext
+from ..tasks import AdditionTask, InputVideo, OutputSpec, SwapTask
+from .cutout import cut_out
+from .layers import (
+    Affine,
+    affine_scale,
+    apply_affine,
+    blend_into,
+    compose,
+    contact_shadow,
+    match_colour,
+    similarity,
+    warp_layer_into,
+)
+from .placement import parse_placement
+from .recolour import parse_target_colour, recolour, shade_like
+from .regions import RegionTrack, locate_and_track
+from .tracking import background_motion, source_indices
+
+_MIN_OBJECT_COVERAGE = 0.004
+
+
+def _fitted_frame(video: InputVideo, index: int, out: OutputSpec) -> np.ndarray:
+    frame = video.frames[index]
+    if frame.shape[1] != out.width or frame.shape[0] != out.height:
+        return cv2.resize(frame, (out.width, out.height), interpolation=cv2.INTER_AREA)
+    return np.array(frame, copy=True)
+
+
+def _to_output_units(m: Affine, sx: float, sy: float) -> Affine:
+    """A transform measured in input-video pixels, re-expressed in output pixels."""
+    s = np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
+    s_inv = np.array([[1.0 / sx, 0.0, 0.0], [0.0, 1.0 / sy, 0.0]])
+    return compose(s, compose(m, s_inv))
+
+
+def _check_video(video: InputVideo) -> None:
+    if video.num_frames < 1:
+        raise InputError(("body", "video_url"), "the input video has no frames")
+
+
+def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
+    out = task.output
+    _check_video(task.video)
+    obj = cut_out(task.object_image, seed=task.seed)
+    if obj.coverage < _MIN_OBJECT_COVERAGE:
+        raise InputError(
+            ("body", "image_url"),
+            "could not find an object in the image to add; use a photo where the object stands out "
+            "from a plain or contrasting background",
+        )
+    ctx.log(f"object cut out: {obj.width}x{obj.height} px, matte covers {obj.coverage:.0%} of the photo")
+    place = parse_placement(task.prompt or "", task.seed)
+
+    indices = source_indices(task.video.num_frames, task.video.fps, out.num_frames, out.fps)
+    used = task.video.frames[: max(indices) + 1]
+    motion = background_motion(used, on_step=lambda t: ctx.check_cancelled())
+    vh, vw = used.shape[1:3]
+    sx, sy = out.width / vw, out.height / vh
+    motion = [_to_output_units(m, sx, sy) for m in motion]
+
+    # Size: the prompt's fraction of the frame height, but never wider than 45% of the frame.
+    scale = min(place.height * out.height / obj.height, 0.45 * out.width / obj.width)
+    obj_w, obj_h = obj.width * scale, obj.height * scale
+    anchor_x = float(np.clip(place.x * out.width, obj_w / 2, out.width - obj_w / 2))
+    anchor_y = place.base_y * out.height
+    # Cutout pixels -> frame-0 pixels: bottom centre of the object on the anchor.
+    placed = similarity(scale, 0.0, anchor_x - scale * obj.width / 2, anchor_y - scale * obj.height)
+
+    first = _fitted_frame(task.video, indices[0], out)
+    x0, x1 = int(max(0, anchor_x - obj_w)), int(min(out.width, anchor_x + obj_w))
+    y0, y1 = int(max(0, anchor_y - 1.5 * obj_h)), int(min(out.height, anchor_y + 0.5 * obj_h))
+    surroundings = first[y0:y1, x0:x1] if (x1 > x0 and y1 > y0) else first
+    rgb = match_colour(obj.rgb, obj.alpha, surroundings, strength=0.45)
+    alpha = obj.alpha
+    ctx.log(
+        f"placing the object at x={anchor_x:.0f}, base y={anchor_y:.0f}, {obj_h:.0f} px tall"
+        + (", floating" if place.floating else "")
+    )
+
+    bob_amplitude = 0.012 * out.height if place.floating else 0.0
+    bob_period = 2.6 * out.fps
+
+    def frames() -> Iterator[np.ndarray]:
+        for i, src in enumerate(indices):
+            frame = _fitted_frame(task.video, src, out)
+            ground = motion[src]
+            bob = similarity(1.0, 0.0, 0.0, bob_amplitude * float(np.sin(2 * np.pi * i / bob_period)))
+            m = compose(ground, compose(bob, placed))
+            if not place.floating:
+                cx, cy = apply_affine(ground, anchor_x, anchor_y)
+                contact_shadow(frame, cx, cy, obj_w * affine_scale(ground), strength=0.55)
+            warp_layer_into(frame, rgb, alpha, m)
+            ctx.progress((i + 1) / out.num_frames)
+            yield frame
+
+    return Clip(out.width, out.height, out.fps, out.num_frames, frames())
+
+
+def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
+    out = task.output
+    _check_video(task.video)
+    indices = source_indices(task.video.num_frames, task.video.fps, out.num_frames, out.fps)
+    used = task.video.frames[: max(indices) + 1]
+    prompt = task.prompt or ""
+    target = None
+    if task.image is None:
+        target = parse_target_colour(prompt)
+        if target is None:
+            raise InputError(
+                ("body", "prompt"),
+                f"without image_url the classic engine can only recolour the region, and the prompt {prompt!r} "
+                "names no colour; say e.g. 'make it blue', or give image_url with what to put there",
+            )
+    track = locate_and_track(task.modify_region or "", used, on_step=lambda t: ctx.check_cancelled())
+    ctx.log(f"region {task.modify_region!r}: {track.description}")
+    vh, vw = used.shape[1:3]
+    sx, sy = out.width / vw, out.height / vh
+
+    texture = None
+    if task.image is not None:
+        texture = _region_texture(task.image, track, sx, sy, _fitted_frame(task.video, indices[0], out))
+
+    def frames() -> Iterator[np.ndarray]:
+        for i, src in enumerate(indices):
+            frame = _fitted_frame(task.video, src, out)
+            alpha = track.alpha(src, out.width, out.height)
+            if alpha is not None:
+                if texture is not None:
+                    m = _to_output_units(track.motion[src], sx, sy)
+                    layer = cv2.warpAffine(
+                        texture,
+                        m,
+                        (out.width, out.height),
+                        flags=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT,
+                    )
+                    blend_into(frame, shade_like(layer, frame, alpha), alpha)
+                else:
+                    assert target is not None
+                    blend_into(frame, recolour(frame, alpha, target), alpha)
+            ctx.progress((i + 1) / out.num_frames)
+            yield frame
+
+    return Clip(out.width, out.height, out.fps, out.num_frames, frames())
+
+
+def _region_texture(
+    image: np.ndarray, track: RegionTrack, sx: float, sy: float, first: np.ndarray
+) -> np.ndarray:
+    """The swap image cover-fitted to the region's frame-0 bounding box, on a full frame-0 canvas
+    (so the per-frame region motion can warp it directly), colour-matched to the region's light."""
+    x, y, w, h = track.box
+    x, y, w, h = round(x * sx), round(y * sy), max(2, round(w * sx)), max(2, round(h * sy))
+    fh, fw = first.shape[:2]
+    ih, iw = image.shape[:2]
+    scale = max(w / iw, h / ih)
+    # Cover the box and centre the image on it; the canvas keeps what spills past the box so
+    # a region that grows or moves still has texture under it.
+    m = similarity(scale, 0.0, x + w / 2 - scale * iw / 2, y + h / 2 - scale * ih / 2)
+    canvas = cv2.warpAffine(
+        image,
+        m,
+        (fw, fh),
+        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    weight = track.alpha(0, fw, fh)
+    if weight is None:
+        return canvas
+    region_pixels = first[weight > 0.5]
+    if len(region_pixels) < 16:
+        return canvas
+    return match_colour(canvas, weight, region_pixels, strength=0.35)

@@ -1,0 +1,307 @@
+"""Find the region a swap names, in plain words and without learned weights, and follow it.
+
+Understood words (combine freely): colours ("the red car", "the blue and white sign"), positions
+("left", "right", "top", "bottom", "center"; with a colour they narrow the search, alone they name
+that part of the frame), "sky", "background", "face"/"head", and the main subject ("person",
+"man", "woman", "subject", "foreground", "animal", ...). Anything else is refused with a message that
+says what to write instead.
+
+Following: the region is found on the first frame, then carried to each next frame by the motion of
+the corners inside it (the whole frame's motion for sky and background), and colour and sky regions
+are re-cut on every frame around where the motion says they went, so their outline keeps up with
+the object's changing shape. Masks are smoothed over time so edges do not crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ...errors import InputError
+from .layers import Affine, compose, fill_holes
+from .recolour import COLOUR_PATTERN
+from .subject import detect_faces, find_subject
+from .tracking import identity, step_motion, to_full_units, work_scale
+
+# OpenCV HSV (H in 0..180): (hue ranges, min saturation, min value, max value)
+_HSV_RULES: dict[str, tuple[list[tuple[int, int]], int, int, int]] = {
+    "red": ([(0, 6), (168, 180)], 90, 50, 255),
+    "orange": ([(4, 22)], 110, 90, 255),
+    "yellow": ([(21, 35)], 90, 90, 255),
+    "gold": ([(15, 32)], 80, 70, 255),
+    "green": ([(35, 85)], 60, 40, 255),
+    "teal": ([(80, 100)], 60, 40, 255),
+    "cyan": ([(85, 100)], 60, 60, 255),
+    "blue": ([(100, 130)], 70, 40, 255),
+    "purple": ([(128, 155)], 50, 35, 255),
+    "violet": ([(125, 150)], 50, 50, 255),
+    "pink": ([(145, 175)], 40, 120, 255),
+    "magenta": ([(145, 170)], 90, 60, 255),
+    "brown": ([(4, 25)], 70, 25, 165),
+    "black": ([(0, 180)], 0, 0, 50),
+    "white": ([(0, 180)], 0, 185, 255),
+    "gray": ([(0, 180)], 0, 60, 190),
+    "grey": ([(0, 180)], 0, 60, 190),
+    "silver": ([(0, 180)], 0, 110, 215),
+}
+_LOW_SATURATION = {"black", "white", "gray", "grey", "silver"}
+_SUBJECT_WORDS = (
+    "person",
+    "people",
+    "man",
+    "woman",
+    "boy",
+    "girl",
+    "child",
+    "kid",
+    "subject",
+    "main subject",
+    "foreground",
+    "object",
+    "animal",
+    "cat",
+    "dog",
+    "character",
+    "body",
+    "figure",
+)
+_POSITIONS = ("left", "right", "top", "bottom", "upper", "lower", "center", "centre", "middle")
+_MIN_AREA = 0.002  # of the frame
+
+
+@dataclass
+class RegionQuery:
+    kind: str  # "colour" | "sky" | "background" | "face" | "subject" | "position"
+    colours: list[str]
+    positions: list[str]
+
+
+def _has(words: str, *options: str) -> bool:
+    return any(re.search(rf"\b{re.escape(o)}s?\b", words) for o in options)
+
+
+def parse_region(text: str) -> RegionQuery | None:
+    words = text.lower()
+    colours = sorted(set(COLOUR_PATTERN.findall(words)))
+    positions = [p for p in _POSITIONS if _has(words, p)]
+    if _has(words, "sky", "clouds"):
+        kind = "sky"
+    elif _has(words, "background", "backdrop", "surroundings", "scenery"):
+        kind = "background"
+    elif _has(words, "face", "head"):
+        kind = "face"
+    elif colours:
+        kind = "colour"
+    elif _has(words, *_SUBJECT_WORDS):
+        kind = "subject"
+    elif positions:
+        kind = "position"
+    else:
+        return None
+    return RegionQuery(kind, colours, positions)
+
+
+def _not_found(text: str, why: str) -> InputError:
+    return InputError(
+        ("body", "modify_region"),
+        f"could not locate {text!r} in the video ({why}); name a colour ('the red car'), a position "
+        "('the left side', 'the top'), 'sky', 'background', 'face' or 'person'",
+    )
+
+
+def colour_mask(rgb: np.ndarray, colours: list[str]) -> np.ndarray:
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    out = np.zeros(h.shape, bool)
+    for name in colours:
+        hues, s_min, v_min, v_max = _HSV_RULES[name]
+        in_hue = np.zeros(h.shape, bool)
+        for lo, hi in hues:
+            in_hue |= (h >= lo) & (h <= hi)
+        sat = s < 45 if name in _LOW_SATURATION else s >= s_min
+        out |= in_hue & sat & (v >= v_min) & (v <= v_max)
+    return out
+
+
+def position_mask(shape: tuple[int, int], positions: list[str]) -> np.ndarray:
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    m = np.ones((h, w), bool)
+    for p in positions:
+        if p == "left":
+            m &= xs < w * 0.5
+        elif p == "right":
+            m &= xs >= w * 0.5
+        elif p in ("top", "upper"):
+            m &= ys < h * 0.5
+        elif p in ("bottom", "lower"):
+            m &= ys >= h * 0.5
+        else:  # center / middle
+            m &= (np.abs(xs - w / 2) < w * 0.25) & (np.abs(ys - h / 2) < h * 0.25)
+    return m
+
+
+def sky_mask(rgb: np.ndarray) -> np.ndarray:
+    """Smooth, bright or blue pixels connected to the top of the frame."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grad = cv2.GaussianBlur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (0, 0), 2.0)
+    blueish = (hsv[..., 0] >= 90) & (hsv[..., 0] <= 130) & (hsv[..., 2] >= 90)
+    overcast = (hsv[..., 1] < 45) & (hsv[..., 2] >= 160)
+    smooth_bright = ((blueish | overcast) & (grad < 10.0)).astype(np.uint8)
+    candidate = cv2.morphologyEx(smooth_bright, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    _, labels = cv2.connectedComponents(candidate, connectivity=8)
+    top = set(np.unique(labels[: max(2, rgb.shape[0] // 40)]).tolist()) - {0}
+    return np.isin(labels, list(top)) if top else np.zeros(candidate.shape, bool)
+
+
+def _main_components(mask: np.ndarray) -> np.ndarray:
+    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= 0.3 * areas.max()) + 1
+    return fill_holes(np.isin(labels, keep))
+
+
+def locate(query: RegionQuery, text: str, small: np.ndarray, full: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Boolean mask (work resolution) of the region on the first frame; raises when not found."""
+    shape = small.shape[:2]
+    where = position_mask(shape, query.positions) if query.positions else np.ones(shape, bool)
+    if query.kind == "colour":
+        mask = _main_components(colour_mask(small, query.colours) & where)
+    elif query.kind == "sky":
+        mask = sky_mask(small) & where
+    elif query.kind == "face":
+        mask = _face_mask(full, shape, where)
+    elif query.kind in ("subject", "background"):
+        subject = find_subject(small, seed=seed).alpha >= 0.5
+        mask = subject if query.kind == "subject" else ~subject
+        mask &= where
+    else:
+        mask = where
+    area = float(mask.mean())
+    if area < _MIN_AREA:
+        why = {
+            "colour": f"no {' or '.join(query.colours)} area large enough",
+            "sky": "no smooth bright or blue area touching the top of the frame",
+            "face": "no face detected",
+        }.get(query.kind, "the region is empty")
+        raise _not_found(text, why)
+    if area > 0.97 and query.kind != "position":
+        raise _not_found(text, "it would cover the whole frame")
+    return mask
+
+
+def _face_mask(full: np.ndarray, shape: tuple[int, int], where: np.ndarray) -> np.ndarray:
+    # Faces are small: look at a larger copy than the tracking resolution.
+    h, w = full.shape[:2]
+    scale = min(1.0, 720 / max(h, w))
+    gray = cv2.cvtColor(
+        cv2.resize(full, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA),
+        cv2.COLOR_RGB2GRAY,
+    )
+    faces, _, _ = detect_faces(gray)
+    k = shape[1] / gray.shape[1]
+    mask = np.zeros(shape, np.uint8)
+    for f in faces:
+        cx, cy = (f.x + f.w / 2) * k, (f.y + f.h / 2) * k
+        if not where[min(shape[0] - 1, int(cy)), min(shape[1] - 1, int(cx))]:
+            continue
+        # The cascade box is the inner face; the head reaches past it, mostly upwards.
+        axes = (int(f.w * k * 0.62), int(f.h * k * 0.8))
+        cv2.ellipse(mask, (int(cx), int(cy - 0.08 * f.h * k)), axes, 0, 0, 360, 1, -1)
+    return mask > 0
+
+
+@dataclass
+class RegionTrack:
+    description: str
+    box: tuple[int, int, int, int]  # frame-0 bounding box (x, y, w, h), input-video pixels
+    motion: list[Affine]  # per input frame: frame-0 positions -> frame-t positions, input pixels
+    masks: list[np.ndarray]  # per input frame: float32 work-resolution masks in [0, 1]
+    feather: float  # blur sigma in work pixels
+
+    def alpha(self, index: int, width: int, height: int) -> np.ndarray | None:
+        """Soft float32 alpha at (height, width) for input frame ``index``; None when empty."""
+        m = self.masks[index]
+        if float(m.max()) < 0.05:
+            return None
+        soft = cv2.GaussianBlur(m, (0, 0), self.feather)
+        return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def locate_and_track(
+    text: str, frames: np.ndarray, seed: int = 0, on_step: Callable[[int], None] | None = None
+) -> RegionTrack:
+    query = parse_region(text)
+    if query is None:
+        raise _not_found(text, "no colour, position or known region word in it")
+    h, w = frames.shape[1:3]
+    scale = work_scale(h, w)
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in small]
+    mask = locate(query, text, small[0], frames[0], seed=seed)
+    # Sky and background move with the camera; objects (and faces) by their own corners.
+    own_motion = query.kind in ("colour", "face", "subject")
+    screen_fixed = query.kind == "position"
+    smooth = mask.astype(np.float32)
+    masks, motion = [smooth], [identity()]
+    cumulative = identity()
+    grow = np.ones((9, 9), np.uint8)
+    for t in range(1, len(frames)):
+        step = None
+        if not screen_fixed:
+            if own_motion:
+                step = step_motion(
+                    gray[t - 1], gray[t], mask=cv2.dilate((smooth > 0.5).astype(np.uint8) * 255, grow)
+                )
+            if step is None:
+                step = step_motion(gray[t - 1], gray[t])
+        if step is None:
+            step = identity()
+        cumulative = compose(step, cumulative)
+        carried = np.asarray(cv2.warpAffine(smooth, step, size, flags=cv2.INTER_LINEAR), np.float32)
+        # Pixels the camera just brought into view: the region may continue there.
+        revealed = cv2.warpAffine(np.ones(size[::-1], np.uint8), step, size, flags=cv2.INTER_NEAREST) == 0
+        if query.kind == "background":
+            carried = np.maximum(carried, revealed.astype(np.float32))
+        recut = _recut(query, small[t], carried, revealed, grow)
+        smooth = (0.65 * recut + 0.35 * carried if recut is not None else carried).astype(np.float32)
+        masks.append(smooth)
+        motion.append(to_full_units(cumulative, scale))
+        if on_step is not None:
+            on_step(t)
+    ys, xs = np.nonzero(mask)
+    box = (
+        int(xs.min() / scale),
+        int(ys.min() / scale),
+        int((np.ptp(xs) + 1) / scale),
+        int((np.ptp(ys) + 1) / scale),
+    )
+    description = f"{query.kind} region covering {mask.mean():.0%} of the first frame"
+    motion = [to_full_units(identity(), scale), *motion[1:]]
+    return RegionTrack(description, box, motion, masks, feather=max(1.0, size[0] / 300.0))
+
+
+def _recut(
+    query: RegionQuery, small: np.ndarray, carried: np.ndarray, revealed: np.ndarray, grow: np.ndarray
+) -> np.ndarray | None:
+    """Re-segment colour and sky regions near where motion carried them (or where the camera just
+    revealed new ground next to them); None keeps the carried mask."""
+    if query.kind not in ("colour", "sky"):
+        return None
+    near = cv2.dilate((carried > 0.5).astype(np.uint8), grow) > 0
+    near |= cv2.dilate(revealed.astype(np.uint8), grow) > 0
+    found = colour_mask(small, query.colours) if query.kind == "colour" else sky_mask(small)
+    found = fill_holes(found & near) if query.kind == "colour" else found & near
+    if found.sum() < 0.25 * max(1.0, float((carried > 0.5).sum())):
+        return None  # occluded or lost: trust the motion for now
+    return found.astype(np.float32)
