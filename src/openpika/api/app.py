@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..endpoints import get_endpoint
 from ..settings import Settings
 from . import endpoint_routes, files_routes, meta_routes, queue_routes
 from .auth import KeyChecker
@@ -76,7 +77,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 404:
+        # The catch-all POST /{endpoint_id} makes every unknown GET a 405; fal says 404 there.
+        unknown = exc.status_code == 405 and get_endpoint(request.url.path) is None
+        if exc.status_code == 404 or unknown:
             return json_response({"detail": f"Path {request.url.path} not found"}, 404)
         return json_response({"detail": exc.detail}, exc.status_code, dict(exc.headers or {}))
 
