@@ -53,6 +53,12 @@ class FetchFailed(FetchError):
     """The transfer failed (connection, timeout, HTTP status, size cap)."""
 
 
+def connect_address(address: IPAddress, port: int) -> tuple[str, int]:
+    """Where a connection to an approved ``address`` really goes. The identity; tests replace it
+    (monkeypatch) to send a "public" test address to a loopback server, never off the machine."""
+    return str(address), port
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     """Wraps a stream so every operation ends by the overall deadline."""
 
@@ -107,9 +113,10 @@ class _PinnedBackend(httpcore.NetworkBackend):
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise httpcore.ConnectTimeout("overall deadline passed")
+        connect_host, connect_port = connect_address(self._address, port)
         stream = self._sync.connect_tcp(
-            str(self._address),
-            port,
+            connect_host,
+            connect_port,
             timeout=left if timeout is None else min(timeout, left),
             local_address=local_address,
             socket_options=socket_options,
@@ -134,6 +141,8 @@ class GuardConfig:
     read_timeout_seconds: float = READ_TIMEOUT_SECONDS
     max_bytes: int = 50 * 1024 * 1024
     max_redirects: int = MAX_REDIRECTS
+    # None: the system's trusted CAs (certifi via httpcore). Tests pass a context trusting their CA.
+    ssl_context: ssl.SSLContext | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +207,9 @@ def _request(
         request_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         try:
             with (
-                httpcore.ConnectionPool(network_backend=backend, max_connections=1, retries=0) as pool,
+                httpcore.ConnectionPool(
+                    ssl_context=config.ssl_context, network_backend=backend, max_connections=1, retries=0
+                ) as pool,
                 pool.stream(
                     method,
                     current,

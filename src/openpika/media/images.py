@@ -88,8 +88,10 @@ def decode_image(data: bytes, *, max_pixels: int) -> np.ndarray:
     except MediaRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaRejected(f"image refused as a decompression bomb: {exc}") from exc
+        raise MediaRejected(
+            f"image refused: more pixels than the limit of {max_pixels:,} (decompression bomb check: {exc})"
+        ) from exc
     except UnidentifiedImageError as exc:
-        raise MediaRejected(f"the file is not a readable {kind} image") from exc
+        raise MediaRejected(f"the file is not a readable {kind} image (corrupt header)") from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise MediaRejected(f"the {kind} image is truncated or corrupt: {exc}") from exc

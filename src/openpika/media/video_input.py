@@ -174,7 +174,9 @@ def _probe_and_decode(
                 "(1080p). Downscale the video first."
             )
         duration = _duration_seconds(container, stream)
-        if duration is not None and duration > limits.max_seconds + 0.5:
+        # A little slack: containers round durations, and one frame over is not an attack.
+        slack_seconds = limits.max_seconds * 1.02 + 0.05
+        if duration is not None and duration > slack_seconds:
             raise MediaRejected(f"video is {duration:.1f} s long; the limit is {limits.max_seconds:g} s")
         fps = float(stream.average_rate or stream.guessed_rate or 0) or 24.0
         if not 0 < fps <= MAX_FPS:
@@ -191,7 +193,7 @@ def _probe_and_decode(
                 for frame in container.decode(stream):
                     if count >= max_frames:
                         raise MediaRejected(f"video has more than {max_frames} frames; shorten it")
-                    if frame.time is not None and frame.time > limits.max_seconds + 1.0:
+                    if frame.time is not None and frame.time > slack_seconds:
                         raise MediaRejected(f"video is longer than {limits.max_seconds:g} s")
                     rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
                     out.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
