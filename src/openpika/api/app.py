@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -142,24 +141,12 @@ def _start_webhooks(context: ApiContext) -> Any:
 
 
 async def _housekeeping(context: ApiContext) -> None:
-    """Start deadlines must fire even when no worker is free to notice them (their 504 is the
-    point), and old results must go. Both are idempotent, so running them beside workers is safe."""
-    last_purge = 0.0
+    """Start deadlines must fire even when this process runs no worker (``--no-worker``) and every
+    worker elsewhere is busy: their 504 is the point. Expiry is idempotent, so running it beside
+    the workers' own janitors is safe. (Retention purges are the janitors' job.)"""
     while True:
         try:
             context.store.expire_start_deadlines()
-            now = time.time()
-            if now - last_purge >= context.tuning.purge_interval:
-                last_purge = now
-                for job in context.store.purge_finished(now - context.settings.result_ttl_seconds):
-                    _delete_outputs(context, job)
         except Exception:
-            log.exception("housekeeping failed; retrying")
+            log.exception("start-deadline expiry failed; retrying")
         await asyncio.sleep(context.tuning.housekeeping_interval)
-
-
-def _delete_outputs(context: ApiContext, job: Any) -> None:
-    delete = getattr(context.files, "delete_for_job", None)
-    if delete is not None:
-        with contextlib.suppress(Exception):
-            delete(job)

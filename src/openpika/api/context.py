@@ -25,7 +25,6 @@ class ApiTuning:
     poll_interval: float = 0.1  # how often SSE streams and waiting runs look at the store
     sse_ping_interval: float = 15.0  # fal sends ": ping" about every 15 s
     housekeeping_interval: float = 0.25  # start-deadline expiry
-    purge_interval: float = 600.0  # deleting results older than settings.result_ttl_seconds
     max_body_bytes: int | None = None  # default: settings.max_data_uri_chars + 1 MiB
 
 

@@ -104,7 +104,10 @@ def serve(
     click.echo(f"  queue (queue.fal.run) {scheme}://{shown}:{settings.resolved_queue_port()}")
     if tls_files:
         click.echo(f"  CA certificate        {tls_files.ca_cert}")
-        click.echo(f'Point fal-client here:  eval "$(openpika client-env --port {settings.port})"')
+        hint = f"--port {settings.port} --queue-port {settings.resolved_queue_port()}"
+        if data_dir is not None:
+            hint += f" --data-dir {shlex.quote(str(data_dir))}"
+        click.echo(f'Point fal-client here:  eval "$(openpika client-env {hint})"')
     else:
         click.echo("fal-client needs HTTPS: restart with --tls, then eval \"$(openpika client-env)\"")
     sys.stdout.flush()
