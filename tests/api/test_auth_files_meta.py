@@ -22,8 +22,12 @@ def test_missing_or_wrong_key_is_401_in_fal_shape(keyed_api: Api) -> None:
 def test_a_key_sees_only_its_own_requests(keyed_api: Api) -> None:
     handle = keyed_api.queue.post(f"/{I2V}", json=I2V_INPUT, headers=ALICE).json()
     assert keyed_api.queue.get(handle["status_url"], headers=ALICE).status_code == 202
-    for method, url in [("GET", handle["status_url"]), ("GET", handle["status_url"] + "/stream"),
-                        ("GET", handle["response_url"]), ("PUT", handle["cancel_url"])]:
+    for method, url in [
+        ("GET", handle["status_url"]),
+        ("GET", handle["status_url"] + "/stream"),
+        ("GET", handle["response_url"]),
+        ("PUT", handle["cancel_url"]),
+    ]:
         assert keyed_api.queue.request(method, url, headers=BOB).status_code == 404, url
         assert keyed_api.queue.request(method, url).status_code == 401, url
     assert keyed_api.store.get(handle["request_id"]).status.value == "IN_QUEUE"  # type: ignore[union-attr]
@@ -55,12 +59,18 @@ def test_files_are_served_with_type_and_ranges(api: Api) -> None:
 
 
 def test_initiate_and_put_upload_flow(keyed_api: Api) -> None:
-    initiate = keyed_api.queue.post("/storage/upload/initiate", params={"storage_type": "fal-cdn-v3"},
-                                    json={"file_name": "cat.png", "content_type": "image/png"}, headers=ALICE)
+    initiate = keyed_api.queue.post(
+        "/storage/upload/initiate",
+        params={"storage_type": "fal-cdn-v3"},
+        json={"file_name": "cat.png", "content_type": "image/png"},
+        headers=ALICE,
+    )
     assert initiate.status_code == 200
     urls = initiate.json()
     assert keyed_api.queue.get(urls["file_url"]).status_code == 404  # not uploaded yet
-    put = keyed_api.queue.put(urls["upload_url"], content=b"\x89PNG fake", headers={"content-type": "image/png"})
+    put = keyed_api.queue.put(
+        urls["upload_url"], content=b"\x89PNG fake", headers={"content-type": "image/png"}
+    )
     assert put.status_code == 200
     got = keyed_api.queue.get(urls["file_url"])
     assert got.status_code == 200 and got.content == b"\x89PNG fake"
@@ -70,11 +80,15 @@ def test_initiate_and_put_upload_flow(keyed_api: Api) -> None:
 
 
 def test_token_and_direct_upload_flow_of_the_python_client(keyed_api: Api) -> None:
-    token = keyed_api.queue.post("/storage/auth/token", params={"storage_type": "fal-cdn-v3"},
-                                 json={}, headers=ALICE).json()
+    token = keyed_api.queue.post(
+        "/storage/auth/token", params={"storage_type": "fal-cdn-v3"}, json={}, headers=ALICE
+    ).json()
     assert token["token_type"] == "Bearer" and token["expires_at"].endswith("+00:00")
-    headers = {"Authorization": f"Bearer {token['token']}", "Content-Type": "text/plain",
-               "X-Fal-File-Name": "../../notes.txt"}
+    headers = {
+        "Authorization": f"Bearer {token['token']}",
+        "Content-Type": "text/plain",
+        "X-Fal-File-Name": "../../notes.txt",
+    }
     upload = keyed_api.queue.post(f"{token['base_url']}/files/upload", content=b"hello", headers=headers)
     assert upload.status_code == 200
     access_url = upload.json()["access_url"]
@@ -107,14 +121,18 @@ def test_whole_openapi_describes_every_endpoint_with_its_schema(api: Api) -> Non
     assert "/fal-ai/pika/requests/{request_id}/status" in document["paths"]
 
 
-@pytest.mark.parametrize("path", ["/openapi.json?endpoint_id=fal-ai/pika/v2.2/pikaframes",
-                                  "/fal-ai/pika/v2.2/pikaframes/openapi.json"])
+@pytest.mark.parametrize(
+    "path",
+    ["/openapi.json?endpoint_id=fal-ai/pika/v2.2/pikaframes", "/fal-ai/pika/v2.2/pikaframes/openapi.json"],
+)
 def test_per_endpoint_openapi(api: Api, path: str) -> None:
     document = api.queue.get(path).json()
     assert document["info"]["x-fal-metadata"]["endpointId"] == "fal-ai/pika/v2.2/pikaframes"
     assert set(document["paths"]) == {
-        "/fal-ai/pika/v2.2/pikaframes", "/fal-ai/pika/requests/{request_id}",
-        "/fal-ai/pika/requests/{request_id}/status", "/fal-ai/pika/requests/{request_id}/status/stream",
+        "/fal-ai/pika/v2.2/pikaframes",
+        "/fal-ai/pika/requests/{request_id}",
+        "/fal-ai/pika/requests/{request_id}/status",
+        "/fal-ai/pika/requests/{request_id}/status/stream",
         "/fal-ai/pika/requests/{request_id}/cancel",
     }
     assert "image_urls" in document["components"]["schemas"]["PikaframesRequest"]["properties"]
@@ -138,4 +156,3 @@ def test_path_prefixes_serve_both_listeners_on_one_port(api: Api) -> None:
     assert body["status_url"].startswith("http://testserver:9100/queue/fal-ai/pika/requests/")
     assert api.run.get(body["status_url"]).status_code == 202
     assert api.queue.get("/run/health").json() == {"status": "ok"}
-

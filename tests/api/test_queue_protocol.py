@@ -59,7 +59,9 @@ def test_status_is_202_until_completed_then_200_with_metrics(api: Api) -> None:
     assert done.headers["x-fal-request-id"] == handle["request_id"]
 
 
-@pytest.mark.parametrize(("value", "expect_list"), [("true", True), ("1", True), ("false", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("value", "expect_list"), [("true", True), ("1", True), ("false", False), ("0", False)]
+)
 def test_logs_query_forms_of_every_client(api: Api, value: str, expect_list: bool) -> None:
     handle = submit(api)
     job = api.worker.claim()
@@ -105,7 +107,13 @@ def test_failed_job_result_passes_its_status_body_and_headers(api: Api) -> None:
     detail = [{"loc": ["body", "image_url"], "msg": "could not fetch the image", "type": "value_error"}]
     api.worker.fail(
         api.worker.claim(),
-        JobError(422, {"detail": detail}, "could not fetch the image", "validation_error", {"x-fal-billable-units": "0"}),
+        JobError(
+            422,
+            {"detail": detail},
+            "could not fetch the image",
+            "validation_error",
+            {"x-fal-billable-units": "0"},
+        ),
     )
     status = api.queue.get(handle["status_url"]).json()
     assert status["status"] == "COMPLETED"
@@ -147,8 +155,11 @@ def test_bad_start_timeout_is_422_on_the_header(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("state", "code", "outcome"),
-    [("queued", 202, "CANCELLATION_REQUESTED"), ("running", 202, "CANCELLATION_REQUESTED"),
-     ("done", 400, "ALREADY_COMPLETED")],
+    [
+        ("queued", 202, "CANCELLATION_REQUESTED"),
+        ("running", 202, "CANCELLATION_REQUESTED"),
+        ("done", 400, "ALREADY_COMPLETED"),
+    ],
 )
 def test_cancel_in_each_state(api: Api, state: str, code: int, outcome: str) -> None:
     handle = submit(api)
@@ -168,8 +179,12 @@ def test_cancel_in_each_state(api: Api, state: str, code: int, outcome: str) -> 
 
 def test_unknown_request_is_404_for_every_request_route(api: Api) -> None:
     base = "/fal-ai/pika/requests/00000000-0000-0000-0000-000000000000"
-    for method, path in [("GET", base + "/status"), ("GET", base), ("PUT", base + "/cancel"),
-                         ("GET", base + "/status/stream")]:
+    for method, path in [
+        ("GET", base + "/status"),
+        ("GET", base),
+        ("PUT", base + "/cancel"),
+        ("GET", base + "/status/stream"),
+    ]:
         response = api.queue.request(method, path)
         assert response.status_code == 404, path
         assert "x-fal-request-id" in response.headers

@@ -14,8 +14,9 @@ from openpika.jobs.model import JobError, LogEntry
 from tests.api.conftest import I2V, I2V_INPUT, Api
 
 
-def background_worker(store: MemoryJobStore, *, steps: int = 3, step_seconds: float = 0.05,
-                      error: JobError | None = None) -> threading.Thread:
+def background_worker(
+    store: MemoryJobStore, *, steps: int = 3, step_seconds: float = 0.05, error: JobError | None = None
+) -> threading.Thread:
     """Claims the next job, logs one line per step, then completes (or fails) it."""
 
     def work() -> None:
@@ -44,14 +45,18 @@ def sse_lines(lines: Iterator[str]) -> list[str]:
 
 
 def parse_events(lines: list[str]) -> list[dict]:
-    return [json.loads(line[len("data: "):]) for line in lines if line.startswith("data: ")]
+    return [json.loads(line[len("data: ") :]) for line in lines if line.startswith("data: ")]
 
 
 def test_status_stream_sends_changes_logs_once_and_closes_after_completed(api: Api) -> None:
     handle = api.queue.post(f"/{I2V}", json=I2V_INPUT).json()
     worker = background_worker(api.store, steps=4, step_seconds=0.2)  # steps longer than a ping interval
-    with api.queue.stream("GET", handle["status_url"] + "/stream", params={"logs": "1"},
-                          headers={"accept": "application/json, text/event-stream"}) as response:
+    with api.queue.stream(
+        "GET",
+        handle["status_url"] + "/stream",
+        params={"logs": "1"},
+        headers={"accept": "application/json, text/event-stream"},
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["x-fal-request-id"] == handle["request_id"]
@@ -89,8 +94,12 @@ def test_sync_run_on_run_port_waits_and_answers_the_output(api: Api) -> None:
 
 
 def test_sync_run_answers_the_job_error_status_and_body(api: Api) -> None:
-    error = JobError(503, {"detail": "engine unavailable", "error_type": "engine_unavailable"},
-                     "engine unavailable", "engine_unavailable")
+    error = JobError(
+        503,
+        {"detail": "engine unavailable", "error_type": "engine_unavailable"},
+        "engine unavailable",
+        "engine_unavailable",
+    )
     worker = background_worker(api.store, error=error)
     response = api.run.post(f"/{I2V}", json=I2V_INPUT)
     worker.join()
@@ -113,7 +122,11 @@ def test_streaming_run_sends_status_events_then_the_output(api: Api) -> None:
     worker.join()
     assert events[-1] == {"video": {"url": "http://x/v.mp4"}}
     assert events[-2]["status"] == "COMPLETED"
-    assert [entry["message"] for e in events[:-1] for entry in e["logs"] or []] == ["step 0", "step 1", "step 2"]
+    assert [entry["message"] for e in events[:-1] for entry in e["logs"] or []] == [
+        "step 0",
+        "step 1",
+        "step 2",
+    ]
 
 
 def test_stream_suffix_is_not_an_endpoint_on_the_queue_port(api: Api) -> None:
@@ -136,8 +149,15 @@ def test_a_run_whose_client_hangs_up_is_cancelled(api: Api, mode: str) -> None:
     async def disconnected() -> dict:
         return {"type": "http.disconnect"}
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b"",
-             "state": {"queue_base": "http://q"}, "app": api.queue.app}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [],
+        "query_string": b"",
+        "state": {"queue_base": "http://q"},
+        "app": api.queue.app,
+    }
     request = Request(scope, disconnected)
 
     async def go() -> None:

@@ -33,15 +33,19 @@ def test_models_is_listed_and_delegated_or_explained() -> None:
 
 
 def test_client_env_exports_and_a_ca_that_signed_the_server_certificate(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["client-env", "--port", "9443", "--data-dir", str(tmp_path)],
-                                env={"OPENPIKA_API_KEYS": "k1,k2"})
+    result = CliRunner().invoke(
+        cli, ["client-env", "--port", "9443", "--data-dir", str(tmp_path)], env={"OPENPIKA_API_KEYS": "k1,k2"}
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("export ")
     exports = dict(word.split("=", 1) for word in shlex.split(result.output)[1:])
     ca_path = tmp_path.resolve() / "tls" / "ca.pem"
     assert exports == {
-        "FAL_KEY": "k1", "FAL_RUN_HOST": "localhost:9443", "FAL_QUEUE_RUN_HOST": "localhost:9444",
-        "SSL_CERT_FILE": str(ca_path), "NODE_EXTRA_CA_CERTS": str(ca_path),
+        "FAL_KEY": "k1",
+        "FAL_RUN_HOST": "localhost:9443",
+        "FAL_QUEUE_RUN_HOST": "localhost:9444",
+        "SSL_CERT_FILE": str(ca_path),
+        "NODE_EXTRA_CA_CERTS": str(ca_path),
     }
     ca = x509.load_pem_x509_certificate(ca_path.read_bytes())
     server = x509.load_pem_x509_certificate((tmp_path / "tls" / "server.pem").read_bytes())
@@ -49,8 +53,10 @@ def test_client_env_exports_and_a_ca_that_signed_the_server_certificate(tmp_path
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["localhost"]
-    assert set(names.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address("127.0.0.1"),
-                                                              ipaddress.ip_address("::1")}
+    assert set(names.get_values_for_type(x509.IPAddress)) == {
+        ipaddress.ip_address("127.0.0.1"),
+        ipaddress.ip_address("::1"),
+    }
     assert (tmp_path / "tls" / "server-key.pem").stat().st_mode & 0o077 == 0, "keys are private"
     again = CliRunner().invoke(cli, ["client-env", "--data-dir", str(tmp_path)])
     assert x509.load_pem_x509_certificate(ca_path.read_bytes()) == ca, "the CA is generated once"
@@ -65,14 +71,23 @@ def test_local_files_become_data_uris(tmp_path: Path) -> None:
 
 
 def test_inputs_go_where_each_schema_wants_them(tmp_path: Path) -> None:
-    def build(endpoint: str, images: list[str], video: str | None = None, fields: list[str] | None = None) -> dict:
+    def build(
+        endpoint: str, images: list[str], video: str | None = None, fields: list[str] | None = None
+    ) -> dict:
         spec = get_endpoint(endpoint)
         assert spec is not None
         return build_input(spec, RunRequest(endpoint, images, video, "p", fields or [], tmp_path / "o.mp4"))
 
     url = "https://e.com/a.png"
     assert build("fal-ai/pika/v2.2/image-to-video", [url], fields=["duration=10", "resolution=1080p"]) == {
-        "image_url": url, "prompt": "p", "duration": 10, "resolution": "1080p"}
+        "image_url": url,
+        "prompt": "p",
+        "duration": 10,
+        "resolution": "1080p",
+    }
     assert build("fal-ai/pika/v2.2/pikaframes", [url, url])["image_urls"] == [url, url]
     assert build("fal-ai/pika/v2.1/pikascenes", [url])["images"] == [{"image_url": url}]
-    assert build("fal-ai/pika/v2/pikadditions", [url], video="https://e.com/v.mp4")["video_url"] == "https://e.com/v.mp4"
+    assert (
+        build("fal-ai/pika/v2/pikadditions", [url], video="https://e.com/v.mp4")["video_url"]
+        == "https://e.com/v.mp4"
+    )

@@ -68,8 +68,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             {SLEEP_ENDPOINT: "fixture:sleep", PROGRESS_ENDPOINT: "fixture:progress"}
         ),
     }
-    command = [sys.executable, "-m", "openpika.cli.main", "serve", "--tls", "--port", "0", "--queue-port", "0",
-               "--workers", "1", "--data-dir", str(data_dir), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "openpika.cli.main",
+        "serve",
+        "--tls",
+        "--port",
+        "0",
+        "--queue-port",
+        "0",
+        "--workers",
+        "1",
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     ports: dict[str, int] = {}
@@ -114,7 +129,9 @@ def run_client(server: Server, code: str, timeout: float = 60) -> Any:
         "out = None\n" + textwrap.dedent(code) + "\nprint('@@OUT@@' + json.dumps(out))\n"
     )
     env = {**os.environ, **server.client_env(), "PYTHONPATH": str(REPO / "src")}
-    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     marker = [line for line in done.stdout.splitlines() if line.startswith("@@OUT@@")]
     assert marker, done.stdout + done.stderr

@@ -39,11 +39,11 @@ def create_app(
     """Build the app. ``store``/``files`` default to the configured backends; with
     ``start_workers`` the app runs ``settings.workers`` in-process workers while it is up."""
     if store is None:
-        from ..jobs import open_store  # type: ignore[attr-defined]
+        from ..jobs import open_store
 
         store = open_store(settings)
     if files is None:
-        from ..storage import open_file_store  # type: ignore[import-not-found]
+        from ..storage import open_file_store
 
         files = open_file_store(settings)
     context = ApiContext(settings, store, files, KeyChecker(settings.api_keys), tuning or ApiTuning())
@@ -57,9 +57,7 @@ def create_app(
         lifespan=_lifespan(context, start_workers),
     )
     app.state.api = context
-    app.add_middleware(
-        ListenerMiddleware, run_port=settings.port, queue_port=settings.resolved_queue_port()
-    )
+    app.add_middleware(ListenerMiddleware, run_port=settings.port, queue_port=settings.resolved_queue_port())
     _install_error_handlers(app)
     # Order matters: the catch-all POST /{endpoint_id} comes last.
     app.include_router(meta_routes.router)
@@ -109,7 +107,7 @@ def _lifespan(context: ApiContext, start_workers: bool) -> Any:
             )
         workers = None
         if start_workers and settings.workers > 0:
-            from ..worker import start_in_process_workers  # type: ignore[import-not-found]
+            from ..worker import start_in_process_workers
 
             workers = start_in_process_workers(settings, context.store, context.files, settings.workers)
         dispatcher = _start_webhooks(context)
@@ -130,14 +128,11 @@ def _lifespan(context: ApiContext, start_workers: bool) -> Any:
 def _start_webhooks(context: ApiContext) -> Any:
     """The webhook dispatcher, when the webhooks package provides one."""
     try:
-        from .. import webhooks
+        from ..webhooks import start_dispatcher
     except ImportError:
+        log.warning("openpika.webhooks.start_dispatcher is missing: webhooks will not be delivered")
         return None
-    start = getattr(webhooks, "start_dispatcher", None)
-    if start is None:
-        log.warning("openpika.webhooks has no start_dispatcher(); webhooks will not be delivered")
-        return None
-    return start(context.settings, context.store)
+    return start_dispatcher(context.settings, context.store)
 
 
 async def _housekeeping(context: ApiContext) -> None:

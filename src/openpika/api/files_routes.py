@@ -90,7 +90,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise ApiError(422, {"detail": [{"loc": ["body"], "msg": "expected a JSON object", "type": "dict_type"}]})
+        raise ApiError(
+            422, {"detail": [{"loc": ["body"], "msg": "expected a JSON object", "type": "dict_type"}]}
+        )
     return data
 
 
@@ -104,7 +106,10 @@ async def _store_upload(request: Request, content_type: str, file_name: str) -> 
     context = api_context(request)
     data = await read_body(request, context.settings.max_input_bytes)
     return await run_in_threadpool(
-        context.files.save_bytes, data, content_type=content_type or "application/octet-stream", file_name=file_name
+        context.files.save_bytes,
+        data,
+        content_type=content_type or "application/octet-stream",
+        file_name=file_name,
     )
 
 
@@ -123,7 +128,10 @@ async def initiate_upload(request: Request) -> Response:
     for stale in [t for t, p in context.pending_uploads.items() if p["expires"] < now]:
         context.pending_uploads.pop(stale, None)
     context.pending_uploads[token] = {
-        "alias": alias, "file_name": file_name, "content_type": content_type, "owner": owner,
+        "alias": alias,
+        "file_name": file_name,
+        "content_type": content_type,
+        "owner": owner,
         "expires": now + PENDING_UPLOAD_SECONDS,
     }
     base = request.state.public_base.rstrip("/")

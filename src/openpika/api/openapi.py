@@ -30,7 +30,7 @@ _QUEUE_STATUS: dict[str, Any] = {
             "anyOf": [{"type": "array", "items": {"type": "object"}}, {"type": "null"}],
             "description": "Log entries when requested with ?logs=1, else null.",
         },
-        "metrics": {"type": "object", "description": "e.g. {\"inference_time\": 17.8} once COMPLETED."},
+        "metrics": {"type": "object", "description": 'e.g. {"inference_time": 17.8} once COMPLETED.'},
         "error": {"type": "string", "description": "Why a COMPLETED request failed."},
         "error_type": {"type": "string"},
         "progress": {"type": "number", "description": "openpika extension: 0-1 while IN_PROGRESS."},
@@ -95,12 +95,24 @@ def _endpoint_paths(spec: EndpointSpec, refs: dict[tuple[Any, Any], dict[str, An
                 " listener (or under /run/) it waits and answers the output.",
                 "parameters": [
                     {"name": "fal_webhook", "in": "query", "required": False, "schema": {"type": "string"}},
-                    {"name": "X-Fal-Request-Timeout", "in": "header", "required": False, "schema": {"type": "number"}},
-                    {"name": "X-Fal-Queue-Priority", "in": "header", "required": False,
-                     "schema": {"type": "string", "enum": ["normal", "low"]}},
+                    {
+                        "name": "X-Fal-Request-Timeout",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "number"},
+                    },
+                    {
+                        "name": "X-Fal-Queue-Priority",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["normal", "low"]},
+                    },
                 ],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": input_ref}}},
-                "responses": {"200": _json(_ref("QueueStatus"), "The request was queued"), **_error_responses()},
+                "responses": {
+                    "200": _json(_ref("QueueStatus"), "The request was queued"),
+                    **_error_responses(),
+                },
             }
         },
         f"{requests}/status": {
@@ -150,12 +162,19 @@ def openapi_document(endpoint_id: str | None, server_url: str) -> dict[str, Any]
         if spec is None:
             return None
         specs = [spec]
-        info = {"title": spec.title, "version": "1.0.0", "description": spec.description,
-                "x-fal-metadata": {"endpointId": spec.endpoint_id}}
+        info = {
+            "title": spec.title,
+            "version": "1.0.0",
+            "description": spec.description,
+            "x-fal-metadata": {"endpointId": spec.endpoint_id},
+        }
     else:
         specs = list(ENDPOINTS.values())
-        info = {"title": "openpika", "version": "0.1.0",
-                "description": "Self-hosted Pika endpoints speaking fal's queue protocol."}
+        info = {
+            "title": "openpika",
+            "version": "0.1.0",
+            "description": "Self-hosted Pika endpoints speaking fal's queue protocol.",
+        }
     schemas, refs = _schemas(specs)
     paths: dict[str, Any] = {}
     for spec in specs:
@@ -193,13 +212,22 @@ def _server_paths() -> dict[str, Any]:
             }
         },
         "/storage/auth/token": {
-            "post": {"summary": "An upload token for POST /files/upload", "responses": {"200": _json({"type": "object"})}}
+            "post": {
+                "summary": "An upload token for POST /files/upload",
+                "responses": {"200": _json({"type": "object"})},
+            }
         },
         "/files/upload": {
-            "post": {"summary": "Upload raw bytes; answers {access_url}", "responses": {"200": _json({"type": "object"})}}
+            "post": {
+                "summary": "Upload raw bytes; answers {access_url}",
+                "responses": {"200": _json({"type": "object"})},
+            }
         },
         "/.well-known/jwks.json": {
-            "get": {"summary": "Public keys that verify webhook signatures", "security": [],
-                    "responses": {"200": _json({"type": "object"})}}
+            "get": {
+                "summary": "Public keys that verify webhook signatures",
+                "security": [],
+                "responses": {"200": _json({"type": "object"})},
+            }
         },
     }

@@ -49,7 +49,9 @@ def uvicorn_config(app: Any, tls: TlsFiles | None, log_level: str = "warning") -
     )
 
 
-def serve_forever(app: Any, sockets: list[socket.socket], tls: TlsFiles | None, log_level: str = "warning") -> None:
+def serve_forever(
+    app: Any, sockets: list[socket.socket], tls: TlsFiles | None, log_level: str = "warning"
+) -> None:
     """Blocks until SIGINT/SIGTERM."""
     server = uvicorn.Server(uvicorn_config(app, tls, log_level))
     server.run(sockets=sockets)
@@ -72,7 +74,9 @@ def serve_in_thread(
 ) -> BackgroundServer:
     server = uvicorn.Server(uvicorn_config(app, tls))
     # uvicorn installs signal handlers only in the main thread, so a thread is safe here.
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True, name="openpika-api")
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": sockets}, daemon=True, name="openpika-api"
+    )
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:

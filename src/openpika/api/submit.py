@@ -51,7 +51,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise unprocessable([{"loc": ["body"], "msg": f"JSON decode error: {exc}", "type": "json_invalid"}]) from exc
+        raise unprocessable(
+            [{"loc": ["body"], "msg": f"JSON decode error: {exc}", "type": "json_invalid"}]
+        ) from exc
     if not isinstance(data, dict):
         raise unprocessable(
             [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
@@ -77,7 +79,13 @@ def start_timeout(request: Request, default: float | None) -> float | None:
             seconds = math.nan
         if not math.isfinite(seconds) or seconds <= 0:
             raise unprocessable(
-                [{"loc": ["header", name], "msg": "must be a positive number of seconds", "type": "value_error"}]
+                [
+                    {
+                        "loc": ["header", name],
+                        "msg": "must be a positive number of seconds",
+                        "type": "value_error",
+                    }
+                ]
             )
         return seconds
     return default

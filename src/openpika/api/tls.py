@@ -37,7 +37,9 @@ class TlsFiles:
 
 def tls_files(data_dir: Path) -> TlsFiles:
     tls_dir = Path(data_dir).resolve() / "tls"
-    return TlsFiles(tls_dir / "ca.pem", tls_dir / "ca-key.pem", tls_dir / "server.pem", tls_dir / "server-key.pem")
+    return TlsFiles(
+        tls_dir / "ca.pem", tls_dir / "ca-key.pem", tls_dir / "server.pem", tls_dir / "server-key.pem"
+    )
 
 
 def ensure_certificates(data_dir: Path) -> TlsFiles:
@@ -104,8 +106,15 @@ def _ca_certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -132,8 +141,15 @@ def _server_certificate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

@@ -9,7 +9,7 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -24,7 +24,7 @@ def build_settings(**overrides: Any) -> Settings:
 class LazyGroup(click.Group):
     """Subcommands that live in optional modules (``openpika models`` comes with the neural tools)."""
 
-    lazy_commands = {"models": ("openpika.cli.models", "models_group")}
+    lazy_commands: ClassVar[dict[str, tuple[str, str]]] = {"models": ("openpika.cli.models", "models_group")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy_commands])
@@ -58,14 +58,22 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--tls/--no-tls", default=None, help="Serve HTTPS with a local CA (generated once under DATA_DIR/tls).")
+@click.option(
+    "--tls/--no-tls", default=None, help="Serve HTTPS with a local CA (generated once under DATA_DIR/tls)."
+)
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1 without API keys, else 0.0.0.0).")
 @click.option("--port", type=int, default=None, help="Run port (fal.run equivalent); 0 picks a free one.")
-@click.option("--queue-port", type=int, default=None, help="Queue port (queue.fal.run equivalent); default PORT+1.")
+@click.option(
+    "--queue-port", type=int, default=None, help="Queue port (queue.fal.run equivalent); default PORT+1."
+)
 @click.option("--workers", type=int, default=None, help="In-process workers (default 1).")
 @click.option("--no-worker", is_flag=True, help="Start no worker (run `openpika worker` separately).")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Jobs, files and certificates.")
-@click.option("--engine", default=None, help="Engine for every endpoint: classic, neural, neural-with-classic-fallback.")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=None, help="Jobs, files and certificates."
+)
+@click.option(
+    "--engine", default=None, help="Engine for every endpoint: classic, neural, neural-with-classic-fallback."
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     tls: bool | None,
@@ -84,13 +92,20 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = build_settings(
-        tls=tls, host=host, port=port, queue_port=queue_port, workers=0 if no_worker else workers,
-        data_dir=data_dir, engine=engine,
+        tls=tls,
+        host=host,
+        port=port,
+        queue_port=queue_port,
+        workers=0 if no_worker else workers,
+        data_dir=data_dir,
+        engine=engine,
     )
     bind_host = settings.resolved_host()
     run_socket = bind_socket(bind_host, settings.port)
     queue_socket = bind_socket(bind_host, settings.resolved_queue_port())
-    settings = settings.model_copy(update={"port": bound_port(run_socket), "queue_port": bound_port(queue_socket)})
+    settings = settings.model_copy(
+        update={"port": bound_port(run_socket), "queue_port": bound_port(queue_socket)}
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     tls_files = ensure_certificates(settings.data_dir) if settings.tls else None
 
@@ -99,7 +114,9 @@ def serve(
     app = create_app(settings)
     scheme = "https" if tls_files else "http"
     shown = "localhost" if bind_host in ("127.0.0.1", "0.0.0.0", "::1", "::") else bind_host
-    click.echo(f"openpika serving on {bind_host} ({settings.workers} in-process worker(s), engine {settings.engine})")
+    click.echo(
+        f"openpika serving on {bind_host} ({settings.workers} in-process worker(s), engine {settings.engine})"
+    )
     click.echo(f"  run   (fal.run)       {scheme}://{shown}:{settings.port}")
     click.echo(f"  queue (queue.fal.run) {scheme}://{shown}:{settings.resolved_queue_port()}")
     if tls_files:
@@ -109,7 +126,7 @@ def serve(
             hint += f" --data-dir {shlex.quote(str(data_dir))}"
         click.echo(f'Point fal-client here:  eval "$(openpika client-env {hint})"')
     else:
-        click.echo("fal-client needs HTTPS: restart with --tls, then eval \"$(openpika client-env)\"")
+        click.echo('fal-client needs HTTPS: restart with --tls, then eval "$(openpika client-env)"')
     sys.stdout.flush()
     serve_forever(app, [run_socket, queue_socket], tls_files, log_level=log_level.lower())
 
@@ -120,14 +137,16 @@ def serve(
 @click.option("--engine", default=None)
 def worker(count: int, data_dir: Path | None, engine: str | None) -> None:
     """Run worker processes against the configured job store (beside `openpika serve --no-worker`)."""
-    from ..worker import run_worker_processes  # type: ignore[import-not-found]
+    from ..worker import run_worker_processes
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_worker_processes(build_settings(data_dir=data_dir, engine=engine), count)
 
 
 @cli.command("client-env")
-@click.option("--port", type=int, default=None, help="The server's run port (queue port is PORT+1 unless given).")
+@click.option(
+    "--port", type=int, default=None, help="The server's run port (queue port is PORT+1 unless given)."
+)
 @click.option("--queue-port", type=int, default=None)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 def client_env(port: int | None, queue_port: int | None, data_dir: Path | None) -> None:
@@ -150,13 +169,21 @@ def client_env(port: int | None, queue_port: int | None, data_dir: Path | None) 
 
 @cli.command("run")
 @click.argument("endpoint_id")
-@click.option("--image", "images", multiple=True, help="Image path or URL (repeat for pikaframes/pikascenes).")
+@click.option(
+    "--image", "images", multiple=True, help="Image path or URL (repeat for pikaframes/pikascenes)."
+)
 @click.option("--video", default=None, help="Video path or URL (pikadditions, pikaswaps).")
 @click.option("--prompt", default=None, help="Text prompt.")
-@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help="Any other input field (JSON values ok).")
+@click.option(
+    "--field", "fields", multiple=True, metavar="KEY=VALUE", help="Any other input field (JSON values ok)."
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("video.mp4"), show_default=True)
-@click.option("--url", default=None, help="A running server's queue URL, e.g. https://localhost:8001. "
-              "Without it an embedded server is started for this one request.")
+@click.option(
+    "--url",
+    default=None,
+    help="A running server's queue URL, e.g. https://localhost:8001. "
+    "Without it an embedded server is started for this one request.",
+)
 @click.option("--key", default=None, help="API key (default: FAL_KEY or the first configured key).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 def run_command(

@@ -85,7 +85,9 @@ def run_request(settings: Settings, request: RunRequest, *, url: str | None, key
     if spec is None:
         raise click.BadParameter(f"unknown endpoint {request.endpoint_id!r}", param_hint="ENDPOINT_ID")
     data = build_input(spec, request)
-    key = key or os.environ.get("FAL_KEY") or (settings.api_keys[0] if settings.api_keys else "openpika-local")
+    key = (
+        key or os.environ.get("FAL_KEY") or (settings.api_keys[0] if settings.api_keys else "openpika-local")
+    )
     if url is not None:
         return _follow(url.rstrip("/"), key, spec, data, request.out, _verify(settings))
     return _with_embedded_server(settings, lambda base: _follow(base, key, spec, data, request.out, True))
@@ -112,7 +114,11 @@ def _with_embedded_server(settings: Settings, follow: Any) -> int:
     run_socket = bind_socket("127.0.0.1", 0)
     queue_socket = bind_socket("127.0.0.1", 0)
     settings = settings.model_copy(
-        update={"port": bound_port(run_socket), "queue_port": bound_port(queue_socket), "workers": max(1, settings.workers)}
+        update={
+            "port": bound_port(run_socket),
+            "queue_port": bound_port(queue_socket),
+            "workers": max(1, settings.workers),
+        }
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     server = serve_in_thread(create_app(settings), [run_socket, queue_socket])
@@ -136,8 +142,11 @@ def _follow(base: str, key: str, spec: EndpointSpec, data: dict[str, Any], out: 
         handle = submitted.json()
         console.print(f"request {handle['request_id']}")
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), console=console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress:
             bar = progress.add_task("queued", total=1.0)
             seen_logs = 0
@@ -151,7 +160,9 @@ def _follow(base: str, key: str, spec: EndpointSpec, data: dict[str, Any], out: 
                 if state == "IN_QUEUE":
                     progress.update(bar, description=f"queued (position {status.get('queue_position', 0)})")
                 elif state == "IN_PROGRESS":
-                    progress.update(bar, description="rendering", completed=float(status.get("progress") or 0))
+                    progress.update(
+                        bar, description="rendering", completed=float(status.get("progress") or 0)
+                    )
                 else:
                     progress.update(bar, description="done", completed=1.0)
                     break
