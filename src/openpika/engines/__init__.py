@@ -23,9 +23,9 @@ def get_engine(name: str) -> Engine:
 
         return NeuralEngine()  # type: ignore[no-any-return]
     if name.startswith("fixture:"):
-        from .fixtures import get_fixture_engine  # type: ignore[import-not-found]
+        from .fixtures import get_fixture_engine
 
-        return get_fixture_engine(name.split(":", 1)[1])  # type: ignore[no-any-return]
+        return get_fixture_engine(name.split(":", 1)[1])
     raise EngineUnavailable(f"unknown engine {name!r}")
 
 

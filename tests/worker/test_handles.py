@@ -1,0 +1,65 @@
+"""start_in_process_workers and the janitor: the handles the API server starts."""
+
+from __future__ import annotations
+
+import time
+
+from openpika.jobs import JobStatus
+from openpika.worker import start_in_process_workers
+from openpika.worker.janitor import Janitor, purge_expired
+
+from .conftest import Rig, t2v_input
+from .test_runner import wait_for
+
+
+def test_in_process_workers_run_jobs_in_parallel_and_stop_cleanly(rig: Rig) -> None:
+    settings = rig.settings.model_copy(update={"engine": "fixture:sleep"})
+    ids = [rig.submit(t2v_input("sleep=0.6")) for _ in range(4)]
+    started = time.monotonic()
+    handle = start_in_process_workers(settings, rig.store, rig.files, 2)
+    try:
+        wait_for(lambda: all(rig.job(i).status is JobStatus.COMPLETED for i in ids), timeout=30)
+    finally:
+        handle.stop()
+    jobs = [rig.job(i) for i in ids]
+    assert all(j.error is None for j in jobs)
+    assert len({j.worker_id for j in jobs}) == 2  # both threads took work
+    assert len(rig.stored_files()) == 4
+    assert time.monotonic() - started < 20
+
+
+def test_stop_abandons_a_long_job_without_writing_a_result(rig: Rig) -> None:
+    settings = rig.settings.model_copy(update={"engine": "fixture:sleep"})
+    request_id = rig.submit(t2v_input("sleep=60"))
+    handle = start_in_process_workers(settings, rig.store, rig.files, 1, janitor=False)
+    wait_for(lambda: rig.job(request_id).status is JobStatus.IN_PROGRESS)
+    stop_started = time.monotonic()
+    handle.stop(drain_timeout=0.3)
+    assert time.monotonic() - stop_started < 5
+    job = rig.job(request_id)
+    # Left to its lease: another worker (after a restart) will retry it.
+    assert job.status is JobStatus.IN_PROGRESS and job.error is None and job.result is None
+
+
+def test_janitor_times_out_queued_jobs_past_their_start_deadline(rig: Rig) -> None:
+    late = rig.submit(start_timeout=0.2)
+    patient = rig.submit()
+    janitor = Janitor(rig.settings, rig.store, rig.files, deadline_interval=0.05).start()
+    try:
+        wait_for(lambda: rig.job(late).status is JobStatus.COMPLETED, timeout=5)
+    finally:
+        janitor.stop()
+    error = rig.job(late).error
+    assert error is not None and error.status_code == 504
+    assert error.headers["X-Fal-Request-Timeout-Type"] == "user"
+    assert rig.job(patient).status is JobStatus.IN_QUEUE
+
+
+def test_purge_deletes_old_jobs_and_their_files(rig: Rig) -> None:
+    old = rig.submit()
+    rig.runner().run_one()
+    assert len(rig.stored_files()) == 1
+    assert purge_expired(rig.store, rig.files, ttl_seconds=3600) == 0
+    assert purge_expired(rig.store, rig.files, ttl_seconds=3600, now=time.time() + 7200) == 1
+    assert rig.store.get(old) is None
+    assert rig.stored_files() == []
