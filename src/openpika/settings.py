@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     neural_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     neural_offload: Literal["none", "model", "group", "sequential"] = "none"
     neural_vae_tiling: bool = True
+    neural_config_file: Path | None = Field(
+        default=None,
+        description="Neural model/route config (JSON). Default: <models_dir>/openpika-models.json when present.",
+    )
+    neural_max_loaded_models: int = Field(
+        default=1, ge=1, description="Model folders kept in memory per worker; the least recently used is dropped."
+    )
 
     # --- media -------------------------------------------------------------------------------
     fps: int = Field(default=24, description="Output frame rate. fal's Pika endpoints deliver 24 fps.")
