@@ -29,6 +29,8 @@ def cut_out(image: np.ndarray, seed: int = 0) -> Cutout:
         np.ascontiguousarray(alpha[y0:y1, x0:x1]),
         coverage,
         matte_confidence(image, alpha),
+        origin=(int(x0), int(y0)),
+        touches_bottom=bool(alpha[-2:].max() > 0.5),
     )
 
 

@@ -26,6 +26,8 @@ class Cutout:
     alpha: np.ndarray  # (h, w) float32 in [0, 1]
     coverage: float  # fraction of the source photo the matte covers (before cropping)
     confidence: float  # cutout.matte_confidence: ~1 a cut through texture, >2.5 a clean outline
+    origin: tuple[int, int] = (0, 0)  # top-left of the crop in the source photo
+    touches_bottom: bool = False  # the subject runs off the photo's bottom edge (a bust, a torso)
 
     @property
     def width(self) -> int:
@@ -137,6 +139,8 @@ def match_colour(
     """Move ``rgb``'s Lab mean/std (over pixels weighted by ``weight``) part of the way towards the
     ``reference`` pixels' statistics. Partial on purpose: a full transfer would repaint a red object
     green on grass; half of it gives the object the scene's light and white balance."""
+    if strength <= 0.0:
+        return rgb
     lab = _lab(rgb)
     w = weight.astype(np.float32).reshape(-1)
     if w.sum() < 1.0:
@@ -156,15 +160,21 @@ def match_colour(
     return _rgb(out)
 
 
-def cover_fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``image`` to cover width x height and centre-crop it (no bars, no distortion)."""
+def cover_fit(
+    image: np.ndarray, width: int, height: int, focus: tuple[float, float] = (0.5, 0.5)
+) -> tuple[np.ndarray, Affine]:
+    """Scale ``image`` to cover width x height and crop it (no bars, no distortion), keeping the
+    ``focus`` point (fractions of the image) as central as the crop allows. Also returns the
+    image-pixel -> result-pixel affine."""
     h, w = image.shape[:2]
     scale = max(width / w, height / h)
     nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(image, (nw, nh), interpolation=interp)
-    x0, y0 = (nw - width) // 2, (nh - height) // 2
-    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+    x0 = int(np.clip(round(focus[0] * nw - width / 2), 0, nw - width))
+    y0 = int(np.clip(round(focus[1] * nh - height / 2), 0, nh - height))
+    fit = np.array([[nw / w, 0.0, -x0], [0.0, nh / h, -y0]], dtype=np.float64)
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width]), fit
 
 
 def border_uniformity(image: np.ndarray) -> float:
