@@ -37,7 +37,7 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
         "public_url": "http://files.test",
         **overrides,
     }
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 @pytest.fixture
