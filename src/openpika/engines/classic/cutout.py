@@ -35,21 +35,28 @@ def cut_out(image: np.ndarray, seed: int = 0) -> Cutout:
 
 
 def matte_confidence(image: np.ndarray, alpha: np.ndarray) -> float:
-    """How well the matte's outline follows real edges in the photo: the mean colour-gradient
-    strength along the outline divided by the photo's overall mean. A cut through fur or sky scores
-    near 1; a subject lifted off a contrasting backdrop scores 2 and more."""
+    """The fraction of the matte's outline where the colour really changes across it (more than
+    12 Lab units between the mean colours just inside and just outside). A subject lifted off a
+    contrasting background scores above 0.9; a cut through fur or sky about 0.5."""
     small = _downscale(image, _WORK_SIDE)
     a = cv2.resize(alpha, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
-    binary = (a > 0.5).astype(np.uint8)
-    outline = cv2.morphologyEx(binary, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    inside = (a > 0.5).astype(np.float32)
+    outside = 1.0 - inside
+    k = max(3, small.shape[1] // 40) | 1
+    lab = cv2.GaussianBlur(_lab(small), (3, 3), 0)
+
+    def side_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Normalised convolution: the mean colour of nearby pixels on one side only.
+        total = cv2.blur(weight, (k, k))
+        return cv2.blur(lab * weight[..., None], (k, k)) / np.maximum(total, 1e-3)[..., None], total
+
+    colour_in, near_in = side_mean(inside)
+    colour_out, near_out = side_mean(outside)
+    outline = (near_in > 0.2) & (near_out > 0.2)
     # The photo's own frame is not an outline the matte chose.
     outline[:2] = outline[-2:] = False
     outline[:, :2] = outline[:, -2:] = False
     if outline.sum() < 20:
         return 0.0
-    lab = _lab(small)
-    gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3)
-    grad = np.sqrt((gx**2 + gy**2).sum(axis=2))
-    grad = cv2.dilate(grad, np.ones((3, 3), np.uint8))  # tolerate a pixel of misalignment
-    return float(grad[outline].mean() / (grad.mean() + 1e-6))
+    step = np.linalg.norm(colour_in - colour_out, axis=2)[outline]
+    return float((step > 12.0).mean())

@@ -25,7 +25,7 @@ class Cutout:
     rgb: np.ndarray  # (h, w, 3) uint8
     alpha: np.ndarray  # (h, w) float32 in [0, 1]
     coverage: float  # fraction of the source photo the matte covers (before cropping)
-    confidence: float  # cutout.matte_confidence: ~1 a cut through texture, >2.5 a clean outline
+    confidence: float  # cutout.matte_confidence: ~0.5 a cut through texture, >0.9 a clean outline
     origin: tuple[int, int] = (0, 0)  # top-left of the crop in the source photo
     touches_bottom: bool = False  # the subject runs off the photo's bottom edge (a bust, a torso)
 

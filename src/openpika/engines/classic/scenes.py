@@ -53,7 +53,7 @@ from .shots import (
 from .subject import clean_plate, find_subject
 
 _SCENE_BORDER_STD = 9.0  # border_uniformity above this: a photo of a scene, usable as a plate
-_MIN_CONFIDENCE = 2.4  # matte_confidence needed to cut a subject out of a busy photo
+_MIN_CONFIDENCE = 0.7  # matte_confidence needed to cut a subject out of a busy photo
 
 
 @dataclass
