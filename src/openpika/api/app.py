@@ -62,8 +62,7 @@ def create_app(
     # Order matters: the catch-all POST /{endpoint_id} comes last.
     app.include_router(meta_routes.router)
     app.include_router(files_routes.router)
-    app.include_router(queue_routes.router)
-    app.include_router(endpoint_routes.router)
+    app.router.routes.extend([*queue_routes.ROUTES, *endpoint_routes.ROUTES])
     return app
 
 
@@ -141,7 +140,8 @@ async def _housekeeping(context: ApiContext) -> None:
     the workers' own janitors is safe. (Retention purges are the janitors' job.)"""
     while True:
         try:
-            context.store.expire_start_deadlines()
+            # Off the event loop: with thousands of queued jobs the scan takes milliseconds.
+            await asyncio.to_thread(context.store.expire_start_deadlines)
         except Exception:
             log.exception("start-deadline expiry failed; retrying")
         await asyncio.sleep(context.tuning.housekeeping_interval)

@@ -24,7 +24,7 @@ class ApiTuning:
 
     poll_interval: float = 0.1  # how often SSE streams and waiting runs look at the store
     sse_ping_interval: float = 15.0  # fal sends ": ping" about every 15 s
-    housekeeping_interval: float = 0.25  # start-deadline expiry
+    housekeeping_interval: float = 0.5  # start-deadline expiry (status reads also check it)
     max_body_bytes: int | None = None  # default: settings.max_data_uri_chars + 1 MiB
 
 
@@ -42,14 +42,17 @@ class ApiContext:
     def max_body_bytes(self) -> int:
         return self.tuning.max_body_bytes or self.settings.max_data_uri_chars + (1 << 20)
 
-    def find_job(self, request: Request, app_path: str, request_id: str) -> Job:
-        """The caller's own job addressed as ``{owner}/{alias}/requests/{id}``, else 404.
+    def find_job(self, request: Request) -> Job:
+        """The caller's own job addressed by the route's ``{owner}/{alias}/requests/{request_id}``,
+        else 404.
 
         Another key's job is reported as not found, not forbidden: ids are not confirmed to
         strangers.
         """
         owner = self.keys.owner(request)
-        job = self.store.get(request_id)
+        params = request.path_params
+        app_path = f"{params['owner']}/{params['alias']}"
+        job = self.store.get(params["request_id"])
         if job is None or job.owner != owner or owner_alias(job.endpoint_id) != app_path:
             raise request_not_found()
         request.state.request_id = job.id

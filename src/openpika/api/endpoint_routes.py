@@ -11,9 +11,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from ..endpoints import EndpointSpec, get_endpoint
 from ..jobs.model import Job, JobError, JobStatus
@@ -21,8 +21,6 @@ from .context import ApiContext, api_context
 from .protocol import json_response, path_not_found, result_response, submit_body
 from .queue_routes import sse_event, sse_response, status_changes
 from .submit import enqueue, queue_position
-
-router = APIRouter(include_in_schema=False)
 
 STREAM_SUFFIX = "/stream"
 
@@ -39,9 +37,9 @@ def resolve(path: str, listener: str) -> tuple[EndpointSpec, bool]:
     raise path_not_found("/" + path.strip("/"))
 
 
-@router.post("/{endpoint_path:path}")
-async def post_endpoint(request: Request, endpoint_path: str) -> Response:
+async def post_endpoint(request: Request) -> Response:
     context = api_context(request)
+    endpoint_path: str = request.path_params["endpoint_path"]
     owner = context.keys.owner(request)
     listener = request.state.listener
     spec, streaming = resolve(endpoint_path, listener)
@@ -51,6 +49,9 @@ async def post_endpoint(request: Request, endpoint_path: str) -> Response:
     if streaming:
         return sse_response(streaming_run(request, context, job), job.id)
     return await synchronous_run(request, context, job)
+
+
+ROUTES = [Route("/{endpoint_path:path}", post_endpoint, methods=["POST"])]
 
 
 def _timed_out(job: Job, seconds: float) -> Response:

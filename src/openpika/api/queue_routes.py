@@ -11,15 +11,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
 
 from ..jobs.model import Job, JobStatus, LogEntry
 from .context import ApiContext, api_context
 from .protocol import ApiError, json_response, result_response, status_body, status_code_for
-
-router = APIRouter(include_in_schema=False)
 
 REQUEST_PATH = "/{owner}/{alias}/requests/{request_id}"
 CANCEL_CODES = {"CANCELLATION_REQUESTED": 202, "ALREADY_COMPLETED": 400, "NOT_FOUND": 404}
@@ -37,38 +35,43 @@ def current_status(
     return status_body(job, queue_base, logs=logs, queue_position=position)
 
 
-@router.get(REQUEST_PATH + "/status")
-async def get_status(request: Request, owner: str, alias: str, request_id: str) -> Response:
+async def get_status(request: Request) -> Response:
     context = api_context(request)
-    job = context.find_job(request, f"{owner}/{alias}", request_id)
+    job = context.find_job(request)
     logs = [entry for _, entry in context.store.logs(job.id)] if wants_logs(request) else None
     body = current_status(context, job, request.state.queue_base, logs)
     return json_response(body, status_code_for(job))
 
 
-@router.get(REQUEST_PATH + "/status/stream")
-async def stream_status(request: Request, owner: str, alias: str, request_id: str) -> Response:
+async def stream_status(request: Request) -> Response:
     context = api_context(request)
-    job = context.find_job(request, f"{owner}/{alias}", request_id)
+    job = context.find_job(request)
     events = status_events(context, job.id, request.state.queue_base, wants_logs(request))
     return sse_response(events, job.id)
 
 
-@router.get(REQUEST_PATH)
-async def get_result(request: Request, owner: str, alias: str, request_id: str) -> Response:
+async def get_result(request: Request) -> Response:
     context = api_context(request)
-    job = context.find_job(request, f"{owner}/{alias}", request_id)
+    job = context.find_job(request)
     if not job.is_finished:
         raise ApiError(400, {"detail": "Request is still in progress"})
     return result_response(job)
 
 
-@router.put(REQUEST_PATH + "/cancel")
-async def cancel(request: Request, owner: str, alias: str, request_id: str) -> Response:
+async def cancel(request: Request) -> Response:
     context = api_context(request)
-    job = context.find_job(request, f"{owner}/{alias}", request_id)
+    job = context.find_job(request)
     outcome = context.store.request_cancel(job.id)
     return json_response({"status": outcome}, CANCEL_CODES.get(outcome, 400))
+
+
+# Plain Starlette routes: FastAPI's per-request dependency solving costs more than the handlers.
+ROUTES = [
+    Route(REQUEST_PATH + "/status", get_status, methods=["GET"]),
+    Route(REQUEST_PATH + "/status/stream", stream_status, methods=["GET"]),
+    Route(REQUEST_PATH, get_result, methods=["GET"]),
+    Route(REQUEST_PATH + "/cancel", cancel, methods=["PUT"]),
+]
 
 
 # --- server-sent events ----------------------------------------------------------------------
