@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -125,3 +126,13 @@ def test_keys_can_be_recovered_from_output_urls() -> None:
     result = {"video": {"url": "http://h/files/KEY1/a.mp4", "content_type": "video/mp4"}, "seed": 3}
     assert keys_in_result(result) == ["KEY1"]
     assert keys_in_result(None) == []
+
+
+def test_delete_for_job_removes_the_files_its_output_points_at(files: LocalFileStore) -> None:
+    kept = files.save_bytes(b"keep", content_type="video/mp4", file_name="keep.mp4")
+    gone = files.save_bytes(b"gone", content_type="video/mp4", file_name="output.mp4")
+
+    job = SimpleNamespace(result={"video": {"url": f"https://h/files/{gone.key}/output.mp4"}})
+    files.delete_for_job(job)
+    assert files.path_for(gone.key) is None
+    assert files.path_for(kept.key) is not None

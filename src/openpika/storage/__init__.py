@@ -41,6 +41,10 @@ class FileStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def delete_for_job(self, job: Any) -> None:
+        """Delete the files a finished job's output points at (retention purge)."""
+        ...
+
 
 def key_from_url(url: str) -> str | None:
     """The storage key in an output URL ``…/files/{key}/{file_name}`` (used to delete a purged job's files)."""

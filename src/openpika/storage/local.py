@@ -15,9 +15,10 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import StorageError
-from . import StoredFile
+from . import StoredFile, keys_in_result
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,6 +73,11 @@ class LocalFileStore:
     def delete(self, key: str) -> None:
         if _KEY.match(key):
             shutil.rmtree(self.root / key, ignore_errors=True)
+
+    def delete_for_job(self, job: Any) -> None:
+        """Delete every output file of a job (anything with a ``result`` dict of Files)."""
+        for key in keys_in_result(getattr(job, "result", None)):
+            self.delete(key)
 
     # --- helpers -----------------------------------------------------------------------------
     def _store(self, write: Callable[[Path], object], *, content_type: str, file_name: str) -> StoredFile:
