@@ -1,41 +1,166 @@
-"""Classic image-to-video. PLACEHOLDER (spine bootstrap): a slow eased zoom; issue #4 replaces it
-with camera language and depth-aware parallax."""
+"""Classic image-to-video: what a camera can do to a still scene, read from the prompt.
+
+Two tiers:
+
+* **turbo** (``fal-ai/pika/v2/turbo/image-to-video``): the image is one plane; every move is a
+  single perspective warp per frame (a dolly reads as a push, a truck as a slide) and the clip is
+  encoded with the fastest x264 preset (``settings.x264_preset_turbo``).
+* **parallax** (v2.1, v2.2): the image is split into a subject layer in front of a tilted
+  background plane (``depth.py``) and each layer moves with its own depth (``parallax.py``), so a
+  dolly is not a zoom and an orbit turns the subject against its background.
+
+Framing: the source is cover-fitted to the output's aspect and the shot is cropped just enough
+(``overscan``) that no frame ever samples outside the image; a move that would need more margin,
+or reveal more hidden background than the fill supports, is scaled down rather than shown broken.
+Frames are rendered at output size from a source pre-shrunk (INTER_AREA) to about the largest
+magnification the move needs, so there is no aliasing shimmer and never an upscaled small render.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from ...settings import get_settings
 from ..base import Clip, RunContext
 from ..tasks import ImageToVideoTask
+from .atmosphere import Atmosphere
+from .camera import CameraPlan, parse_prompt
+from .camera.trajectory import Pose, Trajectory
+from .depth import estimate_depth
+from .parallax import (
+    MAX_OVERSCAN,
+    MAX_REVEAL,
+    Framing,
+    Layer,
+    build_layers,
+    composite,
+    output_framing,
+    required_overscan,
+    reveal_fraction,
+    source_intrinsics,
+)
+from .prefetch import prefetched
+
+TURBO_PLANE_DEPTH = 1.6  # a single plane this far away: a dolly pushes in ~10 %, like a gentle zoom
+# Headroom for magnification during the move: the source is kept this much larger than the frame.
+SOURCE_HEADROOM = 1.35
+AMOUNTS = (1.0, 0.8, 0.64, 0.5, 0.4, 0.3, 0.2)
+FIT_SAMPLES = 25
 
 
-def _ease(t: float) -> float:
-    return t * t * (3 - 2 * t)
+@dataclass
+class _Shot:
+    layers: list[Layer]
+    framing: Framing
+    trajectory: Trajectory
+
+
+def _working_image(image: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
+    """Shrink a large source once (INTER_AREA) to what the frame can show at the move's peak."""
+    h, w = image.shape[:2]
+    factor = max(out_w / w, out_h / h) * SOURCE_HEADROOM
+    if factor >= 1.0:
+        return image
+    size = (max(2, round(w * factor)), max(2, round(h * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _fit_shot(
+    plan: CameraPlan,
+    duration: float,
+    seed: int,
+    background: Layer,
+    subject: Layer | None,
+    pivot_of: tuple[float, float, float],
+    src_size: tuple[int, int],
+    out_size: tuple[int, int],
+) -> _Shot:
+    """The largest fraction of the move the image supports, and the crop margin it needs."""
+    src_w, src_h = src_size
+    out_w, out_h = out_size
+    times = np.linspace(0.0, duration, FIT_SAMPLES)
+    for amount in AMOUNTS:
+        trajectory = Trajectory(plan, duration, pivot=pivot_of, amount=amount, seed=seed)
+        poses: list[Pose] = [trajectory.pose(float(t)) for t in times]
+        normals = [background.normal] + ([subject.normal] if subject is not None else [])
+        overscan = required_overscan(poses, normals, src_w, src_h, out_w, out_h)
+        framing = output_framing(src_w, src_h, out_w, out_h, overscan)
+        reveal = reveal_fraction(poses, framing, background.normal, subject)
+        if overscan <= MAX_OVERSCAN and reveal <= MAX_REVEAL:
+            break
+    layers = [background] + ([subject] if subject is not None else [])
+    return _Shot(layers, framing, trajectory)
+
+
+def _turbo_shot(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask) -> _Shot:
+    out = task.output
+    h, w = image.shape[:2]
+    normal = np.array([0.0, 0.0, 1.0 / TURBO_PLANE_DEPTH])
+    return _fit_shot(
+        plan,
+        out.seconds,
+        task.seed,
+        Layer(image, normal),
+        None,
+        (0.0, 0.0, TURBO_PLANE_DEPTH),
+        (w, h),
+        (out.width, out.height),
+    )
+
+
+def _parallax_shot(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask, ctx: RunContext) -> _Shot:
+    out = task.output
+    h, w = image.shape[:2]
+    estimate = estimate_depth(image, seed=task.seed)
+    ctx.check_cancelled()
+    k_src = source_intrinsics(w, h)
+    background_normal = estimate.background_normal(k_src, h)
+    alpha = estimate.subject.alpha if estimate.subject is not None else None
+    background, subject = build_layers(
+        image, alpha, background_normal, estimate.subject_normal(), task.seed, ctx.check_cancelled
+    )
+    ctx.log(
+        f"depth: subject {'found' if subject is not None else 'none'} at {estimate.subject_depth:.2f}, "
+        f"background {estimate.background_far:.2f}-{estimate.background_near:.2f}, cues {estimate.cues}"
+    )
+    return _fit_shot(
+        plan,
+        out.seconds,
+        task.seed,
+        background,
+        subject,
+        estimate.pivot(k_src),
+        (w, h),
+        (out.width, out.height),
+    )
 
 
 def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
     out = task.output
-    src = task.image
-    h0, w0 = src.shape[:2]
-    # Cover-fit the source to the output aspect once; the zoom then samples inside it.
-    scale = max(out.width / w0, out.height / h0)
+    plan = parse_prompt(task.prompt, task.negative_prompt, task.seed)
+    tier = "turbo (single plane)" if task.turbo else "parallax (subject + background layers)"
+    ctx.log(f"camera: {plan.describe()}; tier: {tier}")
+    preset = get_settings().x264_preset_turbo if task.turbo else None
 
     def frames() -> Iterator[np.ndarray]:
-        for i in range(out.num_frames):
-            t = _ease(i / max(1, out.num_frames - 1))
-            zoom = scale * (1.0 + 0.12 * t)
-            m = np.array(
-                [[zoom, 0, out.width / 2 - zoom * w0 / 2], [0, zoom, out.height / 2 - zoom * h0 / 2]],
-                dtype=np.float64,
-            )
-            frame = cv2.warpAffine(
-                src, m, (out.width, out.height), flags=cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_REFLECT,
-            )
-            ctx.progress((i + 1) / out.num_frames)
-            yield frame
+        # Setup runs on the first frame request, so the worker's progress and cancel cover it.
+        image = _working_image(np.ascontiguousarray(task.image[..., :3]), out.width, out.height)
+        shot = _turbo_shot(image, plan, task) if task.turbo else _parallax_shot(image, plan, task, ctx)
+        ctx.check_cancelled()
+        life = Atmosphere(plan, out.width, out.height, out.fps, task.seed)
+        last = max(1, out.num_frames - 1)
 
-    return Clip(out.width, out.height, out.fps, out.num_frames, frames())
+        def render(index: int) -> np.ndarray:
+            t = out.seconds * index / last
+            frame = composite(shot.layers, shot.trajectory.pose(t), shot.framing, affine=task.turbo)
+            return life.apply(frame, index)
+
+        for index, frame in enumerate(prefetched(render, out.num_frames)):
+            yield frame
+            ctx.progress((index + 1) / out.num_frames)
+
+    return Clip(out.width, out.height, out.fps, out.num_frames, frames(), encoder_preset=preset)

@@ -1,0 +1,185 @@
+"""Life the prompt asks for, laid over the rendered frame: particles and light flicker.
+
+(The handheld shake is a camera motion, so it lives in ``camera.trajectory``.)
+
+Particles are light: each is a small pre-rendered sprite (a soft snowflake, a motion-blurred rain
+streak, a dust mote, a four-point glint) *screened* onto its patch of the frame, so they brighten
+what is under them the way real specks of light do and never paint flat white dots. Nearer
+particles are bigger, softer and faster. Positions are a pure function of time and the seed, so
+a clip renders identically every time. Sprites are pre-rendered at quarter-pixel offsets so slow
+motes glide instead of stepping from pixel to pixel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .camera.plan import CameraPlan, Effect
+
+_SUBPIXEL = 4  # sprite phases per pixel, per axis
+
+
+@dataclass(frozen=True)
+class _Kind:
+    density: float  # particles per megapixel of output
+    size: tuple[float, float]  # sprite radius range (px at 720p)
+    velocity: tuple[float, float]  # (vx, vy) px/s at 720p, for the nearest particles
+    spread: float  # random spread of the velocity, fraction
+    brightness: tuple[float, float]
+    sway: float  # px of sideways wobble
+    twinkle: float  # 0 = steady, 1 = pops in and out
+
+
+_KINDS: dict[Effect, _Kind] = {
+    "snow": _Kind(260, (1.2, 4.5), (18.0, 95.0), 0.35, (0.55, 0.95), 14.0, 0.0),
+    "rain": _Kind(330, (14.0, 34.0), (-120.0, 1250.0), 0.15, (0.16, 0.34), 0.0, 0.0),
+    "dust": _Kind(140, (0.8, 2.2), (6.0, -4.0), 1.2, (0.25, 0.6), 10.0, 0.35),
+    "sparkles": _Kind(110, (3.0, 9.0), (0.0, -6.0), 0.8, (0.7, 1.0), 3.0, 1.0),
+}
+_TINTS: dict[Effect, tuple[float, float, float]] = {
+    "snow": (1.0, 1.0, 1.0),
+    "rain": (0.85, 0.9, 1.0),
+    "dust": (1.0, 0.93, 0.8),
+    "sparkles": (1.0, 0.95, 0.85),
+}
+
+
+def _blob(radius: float, dx: float, dy: float) -> np.ndarray:
+    size = math.ceil(radius * 2.5) * 2 + 1
+    c = size // 2
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    r2 = (xs - c - dx) ** 2 + (ys - c - dy) ** 2
+    return np.exp(-r2 / (2 * (radius * 0.55) ** 2)).astype(np.float32)
+
+
+def _streak(length: float, angle: float) -> np.ndarray:
+    half = math.ceil(length / 2) + 2
+    canvas = np.zeros((2 * half + 1, 2 * half + 1), np.float32)
+    dx, dy = math.sin(angle) * length / 2, math.cos(angle) * length / 2
+    p0 = (round((half - dx) * 16), round((half - dy) * 16))
+    p1 = (round((half + dx) * 16), round((half + dy) * 16))
+    cv2.line(canvas, p0, p1, 1.0, 1, cv2.LINE_AA, shift=4)
+    return cv2.GaussianBlur(canvas, (0, 0), 0.6) * 1.6
+
+
+def _glint(radius: float, dx: float, dy: float) -> np.ndarray:
+    core = _blob(radius * 0.35, dx, dy)
+    size = core.shape[0]
+    c = size // 2
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    ax, ay = np.abs(xs - c - dx), np.abs(ys - c - dy)
+    rays = np.exp(-ay / 0.6) * np.exp(-ax / (radius * 0.5)) + np.exp(-ax / 0.6) * np.exp(-ay / (radius * 0.5))
+    return np.clip(core + 0.7 * rays, 0.0, 1.0).astype(np.float32)
+
+
+class _Particles:
+    def __init__(self, effect: Effect, width: int, height: int, fps: int, seed: int) -> None:
+        kind = _KINDS[effect]
+        rng = np.random.default_rng([abs(int(seed)) % (2**63), 101 + list(_KINDS).index(effect)])
+        scale = min(width, height) / 720.0
+        count = max(8, int(kind.density * width * height / 1e6))
+        self.width, self.height, self.fps = width, height, fps
+        near = rng.uniform(0.35, 1.0, count) ** 1.5  # more far particles than near ones
+        self.x0 = rng.uniform(0, width, count)
+        self.y0 = rng.uniform(0, height, count)
+        spread = 1.0 + kind.spread * rng.uniform(-1, 1, (count, 2))
+        self.vx = kind.velocity[0] * scale * near * spread[:, 0]
+        self.vy = kind.velocity[1] * scale * near * spread[:, 1]
+        self.sway = kind.sway * scale * near
+        self.sway_f = rng.uniform(0.15, 0.5, count)
+        self.phase = rng.uniform(0, 2 * math.pi, count)
+        self.twinkle_f = rng.uniform(0.4, 1.4, count)
+        self.twinkle = kind.twinkle
+        self.brightness = rng.uniform(*kind.brightness, count) * (0.6 + 0.4 * near)
+        self.tint = np.array(_TINTS[effect], np.float32)
+        self.margin = kind.size[1] * scale * 3 + 8
+        lo, hi = kind.size
+        self.size_class = np.minimum(5, (near * 6).astype(int))
+        radii = [(lo + (hi - lo) * (c + 0.5) / 6) * scale for c in range(6)]
+        if effect == "rain":
+            angle = math.atan2(kind.velocity[0], kind.velocity[1])
+            self.sprites = [[_streak(r, angle)] for r in radii]
+            self.subpixel = False
+        else:
+            make = _glint if effect == "sparkles" else _blob
+            phases = [i / _SUBPIXEL for i in range(_SUBPIXEL)]
+            self.sprites = [[make(r, dx, dy) for dy in phases for dx in phases] for r in radii]
+            self.subpixel = True
+
+    def draw(self, frame: np.ndarray, index: int) -> None:
+        t = index / self.fps
+        span_w, span_h = self.width + 2 * self.margin, self.height + 2 * self.margin
+        xs = (
+            self.x0 + self.vx * t + self.sway * np.sin(2 * math.pi * self.sway_f * t + self.phase)
+        ) % span_w - self.margin
+        ys = (self.y0 + self.vy * t) % span_h - self.margin
+        light = self.brightness
+        if self.twinkle:
+            wave = 0.5 + 0.5 * np.sin(2 * math.pi * self.twinkle_f * t + self.phase)
+            light = light * ((1 - self.twinkle) + self.twinkle * wave**4)
+        for x, y, cls, level in zip(xs, ys, self.size_class, light, strict=True):
+            if level < 0.02:
+                continue
+            ix, iy = math.floor(x), math.floor(y)
+            if self.subpixel:
+                sub = int((y - iy) * _SUBPIXEL) * _SUBPIXEL + int((x - ix) * _SUBPIXEL)
+                sprite = self.sprites[cls][sub]
+            else:
+                sprite = self.sprites[cls][0]
+            self._screen(frame, sprite, ix, iy, float(level))
+
+    def _screen(self, frame: np.ndarray, sprite: np.ndarray, x: int, y: int, level: float) -> None:
+        half = sprite.shape[0] // 2
+        x0, y0, x1, y1 = x - half, y - half, x + half + 1, y + half + 1
+        fx0, fy0, fx1, fy1 = max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)
+        if fx1 <= fx0 or fy1 <= fy0:
+            return
+        patch = frame[fy0:fy1, fx0:fx1].astype(np.float32)
+        a = sprite[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0, None] * level
+        # Screen blend: light adds to what is there and saturates gently instead of clipping.
+        patch += (255.0 * self.tint - patch) * a
+        frame[fy0:fy1, fx0:fx1] = patch.astype(np.uint8)
+
+
+class _Flicker:
+    """Brightness that breathes like a flame or a failing tube: smooth noise, 1.5-9 Hz."""
+
+    def __init__(self, fps: int, seed: int) -> None:
+        rng = np.random.default_rng([abs(int(seed)) % (2**63), 211])
+        self.fps = fps
+        self.freqs = rng.uniform(1.5, 9.0, 5)
+        self.phases = rng.uniform(0, 2 * math.pi, 5)
+        self.amps = rng.uniform(0.5, 1.0, 5) / np.arange(1, 6)
+        self.ramp = np.arange(256, dtype=np.float32)
+
+    def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
+        t = index / self.fps
+        wave = float((self.amps * np.sin(2 * math.pi * self.freqs * t + self.phases)).sum() / self.amps.sum())
+        gain = 1.0 + 0.09 * wave
+        lut = np.clip(self.ramp * gain, 0, 255).astype(np.uint8)
+        return cv2.LUT(frame, lut)
+
+
+class Atmosphere:
+    """Everything the plan's effects ask for; a no-op when it asks for nothing."""
+
+    def __init__(self, plan: CameraPlan, width: int, height: int, fps: int, seed: int) -> None:
+        self.particles = [
+            _Particles(e, width, height, fps, seed) for e in sorted(plan.effects) if e in _KINDS
+        ]
+        self.flicker = _Flicker(fps, seed) if "flicker" in plan.effects else None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.particles) or self.flicker is not None
+
+    def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
+        if self.flicker is not None:
+            frame = self.flicker.apply(frame, index)
+        for particles in self.particles:
+            particles.draw(frame, index)
+        return frame
