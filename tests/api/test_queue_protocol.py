@@ -245,3 +245,40 @@ def test_every_endpoint_is_registered_and_validated(api: Api, endpoint_id: str) 
         handle = submit(api, endpoint_id, example)
         job = api.store.get(handle["request_id"])
         assert job is not None and job.endpoint_id == endpoint_id and job.input == example
+
+
+def test_request_routes_read_jobs_without_their_input_when_the_store_can(tmp_path: object) -> None:
+    """Status polls must not decode a big data-URI input: a store's ``peek`` is preferred to ``get``."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from openpika.api import create_app
+    from openpika.jobs.memory import MemoryJobStore
+    from openpika.settings import Settings
+    from openpika.storage.local import LocalFileStore
+    from tests.api.conftest import FAST, QUEUE_PORT, RUN_PORT
+
+    class PeekingStore(MemoryJobStore):
+        def get(self, request_id: str):  # type: ignore[no-untyped-def]
+            raise AssertionError("request routes must use peek")
+
+        def peek(self, request_id: str):  # type: ignore[no-untyped-def]
+            with self._lock:
+                job = self._jobs.get(request_id)
+                return None if job is None else dataclasses.replace(job, input={})
+
+    store = PeekingStore()
+    settings = Settings(data_dir=tmp_path, port=RUN_PORT, queue_port=QUEUE_PORT)  # type: ignore[arg-type]
+    app = create_app(
+        settings, store=store, files=LocalFileStore(tmp_path / "f"), start_workers=False, tuning=FAST
+    )  # type: ignore[operator]
+    with TestClient(app, base_url=QUEUE) as client:
+        handle = client.post(f"/{I2V}", json=I2V_INPUT).json()
+        assert client.get(handle["status_url"]).status_code == 202
+        job = store.claim("w", 60, 3)
+        assert job is not None and job.input == I2V_INPUT
+        store.complete(job.id, job.attempt, {"video": {"url": "u"}})
+        assert client.get(handle["status_url"]).status_code == 200
+        assert client.get(handle["response_url"]).json() == {"video": {"url": "u"}}
+        assert client.put(handle["cancel_url"]).status_code == 400

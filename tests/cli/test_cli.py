@@ -91,3 +91,56 @@ def test_inputs_go_where_each_schema_wants_them(tmp_path: Path) -> None:
         build("fal-ai/pika/v2/pikadditions", [url], video="https://e.com/v.mp4")["video_url"]
         == "https://e.com/v.mp4"
     )
+
+
+def test_run_with_an_embedded_server_saves_the_video(tmp_path: Path) -> None:
+    from PIL import Image
+    from skimage import data
+
+    from openpika.media.probe import probe_video
+
+    image = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).resize((64, 64)).save(image)
+    out = tmp_path / "out" / "video.mp4"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "fal-ai/pika/v2.2/image-to-video",
+            "--image",
+            str(image),
+            "--prompt",
+            "p",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        env={"OPENPIKA_ENGINE": "fixture:ok", "FAL_KEY": ""},
+    )
+    assert result.exit_code == 0, result.output
+    info = probe_video(out)
+    assert (info.codec, info.num_frames, info.fps) == ("h264", 120, 24)
+    assert min(info.width, info.height) == 720
+
+
+def test_run_reports_a_failed_request(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "fal-ai/pika/v2.2/image-to-video",
+            "--image",
+            "data:image/png;base64,AAAA",
+            "--prompt",
+            "p",
+            "--out",
+            str(tmp_path / "v.mp4"),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        env={"OPENPIKA_ENGINE": "fixture:ok"},
+    )
+    assert result.exit_code == 1
+    assert "422" in result.output
+    assert not (tmp_path / "v.mp4").exists()

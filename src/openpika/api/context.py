@@ -42,6 +42,14 @@ class ApiContext:
     def max_body_bytes(self) -> int:
         return self.tuning.max_body_bytes or self.settings.max_data_uri_chars + (1 << 20)
 
+    def read_job(self, request_id: str) -> Job | None:
+        """The job as status, result and cancel need it. Those never use the input, which may be a
+        50 MB data URI: a store that can skip decoding it offers ``peek(request_id)`` (same Job,
+        ``input`` left empty); other stores fall back to ``get``."""
+        peek = getattr(self.store, "peek", None)
+        job: Job | None = peek(request_id) if peek is not None else self.store.get(request_id)
+        return job
+
     def find_job(self, request: Request) -> Job:
         """The caller's own job addressed by the route's ``{owner}/{alias}/requests/{request_id}``,
         else 404.
@@ -52,7 +60,7 @@ class ApiContext:
         owner = self.keys.owner(request)
         params = request.path_params
         app_path = f"{params['owner']}/{params['alias']}"
-        job = self.store.get(params["request_id"])
+        job = self.read_job(params["request_id"])
         if job is None or job.owner != owner or owner_alias(job.endpoint_id) != app_path:
             raise request_not_found()
         request.state.request_id = job.id

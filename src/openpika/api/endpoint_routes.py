@@ -70,7 +70,7 @@ async def synchronous_run(request: Request, context: ApiContext, job: Job) -> Re
     deadline = time.monotonic() + context.settings.sync_run_timeout
     delay = 0.02
     while True:
-        current = context.store.get(job.id)
+        current = context.read_job(job.id)
         if current is None:
             return json_response({"detail": "Request was purged before it finished"}, 410)
         if current.status is JobStatus.COMPLETED:
@@ -95,7 +95,7 @@ async def streaming_run(request: Request, context: ApiContext, job: Job) -> Asyn
                 yield b": ping\n\n"
                 continue
             yield sse_event(body)
-        final = context.store.get(job.id)
+        final = context.read_job(job.id)
         finished = True
         if final is None:
             return

@@ -110,7 +110,7 @@ async def status_changes(
     last_key: tuple[Any, ...] | None = None
     last_sent = time.monotonic()
     while True:
-        job = context.store.get(request_id)
+        job = context.read_job(request_id)
         if job is None:  # purged meanwhile
             return
         new_logs: list[LogEntry] | None = None
