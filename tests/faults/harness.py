@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def start_server(env: dict[str, str], *, workers: int, timeout: float = 60.0) ->
         if match:
             started = Server(process, int(match.group(1)), lines)
             _drain_in_background(process)
-            wait_until(lambda: _is_up(started), timeout=deadline - time.monotonic(), what="server up")
+            wait_until(partial(_is_up, started), timeout=deadline - time.monotonic(), what="server up")
             return started
     process.kill()
     raise RuntimeError("openpika serve did not print its ports:\n" + "".join(lines))
