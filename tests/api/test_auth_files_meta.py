@@ -156,3 +156,12 @@ def test_path_prefixes_serve_both_listeners_on_one_port(api: Api) -> None:
     assert body["status_url"].startswith("http://testserver:9100/queue/fal-ai/pika/requests/")
     assert api.run.get(body["status_url"]).status_code == 202
     assert api.queue.get("/run/health").json() == {"status": "ok"}
+    assert api.store.get(body["request_id"]).file_base_url == "http://testserver:9100/queue"  # type: ignore[union-attr]
+    stored = api.files.save_bytes(b"mp4", content_type="video/mp4", file_name="v.mp4")
+    assert api.run.get(f"/queue/files/{stored.key}/v.mp4").content == b"mp4"
+
+
+def test_playground_page_uses_the_public_api(api: Api) -> None:
+    page = api.queue.get("/playground")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'fetch("/queue/"' in page.text and "status_url" in page.text and "response_url" in page.text

@@ -22,7 +22,7 @@ from .protocol import owner_alias, request_not_found
 class ApiTuning:
     """Timings of the long-lived routes. Tests shorten them; production keeps the defaults."""
 
-    poll_interval: float = 0.1  # how often SSE streams and waiting runs look at the store
+    poll_interval: float = 0.2  # how often SSE streams and waiting runs look at the store
     sse_ping_interval: float = 15.0  # fal sends ": ping" about every 15 s
     housekeeping_interval: float = 0.5  # start-deadline expiry (status reads also check it)
     max_body_bytes: int | None = None  # default: settings.max_data_uri_chars + 1 MiB

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,6 +19,14 @@ router = APIRouter(include_in_schema=False)
 @router.get("/health")
 async def health(request: Request) -> Response:
     return json_response({"status": "ok"})
+
+
+@router.get("/")
+@router.get("/playground")
+async def playground(request: Request) -> Response:
+    """A small page that drives the public API from a browser (``openpika/playground/``)."""
+    page = resources.files("openpika.playground").joinpath("index.html").read_bytes()
+    return Response(page, media_type="text/html; charset=utf-8")
 
 
 @router.get("/.well-known/jwks.json")
