@@ -40,3 +40,28 @@ def test_open_store_follows_settings(tmp_path: Path) -> None:
     assert isinstance(open_store(Settings(data_dir=tmp_path, job_store="memory")), MemoryJobStore)
     with pytest.raises(ValueError, match="OPENPIKA_JOB_STORE=sqlite"):
         open_store(Settings(data_dir=tmp_path, job_store="redis"))
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    with sqlite3.connect(path) as raw:  # the first release's layout: the input inside the job row
+        raw.executescript(
+            """
+            CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                endpoint_id TEXT NOT NULL, owner TEXT NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
+                priority INTEGER NOT NULL, created_at REAL NOT NULL, start_deadline REAL, webhook_url TEXT,
+                file_base_url TEXT, attempt INTEGER NOT NULL DEFAULT 0, worker_id TEXT, lease_expires_at REAL,
+                started_at REAL, finished_at REAL, cancel_requested INTEGER NOT NULL DEFAULT 0,
+                progress REAL NOT NULL DEFAULT 0, result TEXT, error TEXT);
+            INSERT INTO jobs (id, endpoint_id, owner, input, status, priority, created_at)
+                VALUES ('old-job', 'e', '', '{"prompt": "kept"}', 'IN_QUEUE', 0, 1.0);
+            PRAGMA user_version = 1;
+            """
+        )
+    raw.close()
+    store = SQLiteJobStore(path)
+    try:
+        job = store.claim("w", 30, 3)
+        assert job is not None and job.id == "old-job" and job.input == {"prompt": "kept"}
+    finally:
+        store.close()

@@ -357,3 +357,16 @@ def test_concurrent_claims_never_hand_out_a_job_twice(make_store: StoreFactory) 
     assert max(counts.values()) == 1
     assert all(attempt == 1 for _, attempt in claims)
     assert all(stores[1].get(i).status is JobStatus.COMPLETED for i in ids)
+
+
+def test_claimed_job_carries_its_full_input_and_callers_cannot_corrupt_it(store: JobStore) -> None:
+    big = "data:image/png;base64," + "A" * 2_000_000
+    request_id = store.enqueue(NewJob(endpoint_id="e", input={"image_url": big, "list": [1, 2]})).id
+    polled = store.get(request_id)
+    assert polled is not None
+    polled.input["list"].append(3)  # a caller mutating its copy
+    job = store.claim("w", LEASE, 3)
+    assert job is not None and job.input == {"image_url": big, "list": [1, 2]}
+    assert store.complete(request_id, job.attempt, {"ok": True})
+    done = store.get(request_id)
+    assert done is not None and done.input == {"image_url": big, "list": [1, 2]}

@@ -12,10 +12,12 @@ costs a cheap read, not a lock.
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,14 +39,13 @@ from .outcomes import (
 from .store import Heartbeat, OutboxEntry
 
 BUSY_TIMEOUT_MS = 30_000
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- FIFO order within a priority
     id TEXT NOT NULL UNIQUE,
     endpoint_id TEXT NOT NULL,
     owner TEXT NOT NULL,
-    input TEXT NOT NULL,
     status TEXT NOT NULL,
     priority INTEGER NOT NULL,
     created_at REAL NOT NULL,
@@ -63,6 +64,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority, seq);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (status, finished_at);
+-- Inputs live apart from the job row: SQLite rewrites a whole row on any UPDATE and walks a big
+-- value's overflow pages to reach the columns after it, so a 20 MB data: URI in the row would make
+-- every heartbeat and status poll cost tens or hundreds of milliseconds.
+CREATE TABLE IF NOT EXISTS job_inputs (
+    id TEXT PRIMARY KEY,
+    input TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS logs (
     request_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -83,9 +91,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
 """
 _JOB_COLUMNS = (
-    "id, endpoint_id, owner, input, status, priority, created_at, start_deadline, webhook_url, file_base_url, "
+    "id, endpoint_id, owner, status, priority, created_at, start_deadline, webhook_url, file_base_url, "
     "attempt, worker_id, lease_expires_at, started_at, finished_at, cancel_requested, progress, result, error"
 )
+_MIGRATE_FROM_1 = """
+CREATE TABLE job_inputs (id TEXT PRIMARY KEY, input TEXT NOT NULL);
+INSERT INTO job_inputs (id, input) SELECT id, input FROM jobs;
+ALTER TABLE jobs DROP COLUMN input
+"""
 
 
 class SQLiteJobStore:
@@ -97,8 +110,13 @@ class SQLiteJobStore:
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
+        self._inputs = _InputCache()
         with self._write() as db:
-            if db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 1:
+                for statement in _MIGRATE_FROM_1.split(";"):
+                    db.execute(statement)
+            if version < _SCHEMA_VERSION:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
@@ -154,7 +172,10 @@ class SQLiteJobStore:
         with self._write() as db:
             try:
                 db.execute(
-                    f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 19)})", _job_values(job)
+                    f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 18)})", _job_values(job)
+                )
+                db.execute(
+                    "INSERT INTO job_inputs (id, input) VALUES (?, ?)", (job.id, json.dumps(job.input))
                 )
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"request id {job.id} already exists") from exc
@@ -197,7 +218,7 @@ class SQLiteJobStore:
         while True:
             with self._write() as db:
                 now = self._clock()
-                candidates = [_row_to_job(r) for r in db.execute(self._CANDIDATES, (now,)).fetchall()]
+                candidates = [_row_to_job(r, {}) for r in db.execute(self._CANDIDATES, (now,)).fetchall()]
                 for job in candidates:
                     decision = claim_decision(job, now, max_attempts)
                     if decision is ClaimDecision.DEADLINE_PASSED:
@@ -209,6 +230,7 @@ class SQLiteJobStore:
                     elif decision is ClaimDecision.CLAIM:
                         take_lease(job, worker_id, now, lease_seconds)
                         self._save(db, job)
+                        job.input = self._inputs.get(db, job.id)
                         return job
             if len(candidates) < 50:
                 return None
@@ -270,7 +292,7 @@ class SQLiteJobStore:
         error: JobError | None = None,
     ) -> bool:
         with self._write() as db:
-            job = self._load(db, request_id)
+            job = self._load(db, request_id, with_input=False)  # a transition never rewrites the input
             if job is None or not owns(job, attempt):
                 return False
             self._finish(db, job, self._clock(), result=result, error=error)
@@ -279,7 +301,7 @@ class SQLiteJobStore:
     # --- control ---------------------------------------------------------------------------
     def request_cancel(self, request_id: str) -> CancelOutcome:
         with self._write() as db:
-            job = self._load(db, request_id)
+            job = self._load(db, request_id, with_input=False)
             if job is None:
                 return "NOT_FOUND"
             if job.status is JobStatus.COMPLETED:
@@ -296,7 +318,7 @@ class SQLiteJobStore:
             return []
         with self._write() as db:
             now = self._clock()
-            expired = [_row_to_job(r) for r in db.execute(query, (now,)).fetchall()]
+            expired = [_row_to_job(r, {}) for r in db.execute(query, (now,)).fetchall()]
             for job in expired:
                 self._finish(db, job, now, error=start_timeout_error())
             return [job.id for job in expired]
@@ -307,9 +329,11 @@ class SQLiteJobStore:
                 f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'COMPLETED' AND finished_at < ?",
                 (older_than,),
             ).fetchall()
-            old = [_row_to_job(r) for r in rows]
+            old = [_row_to_job(r, self._inputs.get(db, r["id"], remember=False)) for r in rows]
+            self._inputs.forget([job.id for job in old])
             for job in old:
                 db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
+                db.execute("DELETE FROM job_inputs WHERE id = ?", (job.id,))
                 db.execute("DELETE FROM logs WHERE request_id = ?", (job.id,))
                 db.execute("DELETE FROM outbox WHERE request_id = ?", (job.id,))
             return old
@@ -354,13 +378,15 @@ class SQLiteJobStore:
         self._local = threading.local()
 
     # --- helpers -----------------------------------------------------------------------------
-    @staticmethod
-    def _load(db: sqlite3.Connection, request_id: str) -> Job | None:
+    def _load(self, db: sqlite3.Connection, request_id: str, *, with_input: bool = True) -> Job | None:
         row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (request_id,)).fetchone()
-        return None if row is None else _row_to_job(row)
+        if row is None:
+            return None
+        return _row_to_job(row, self._inputs.get(db, request_id) if with_input else {})
 
     @staticmethod
     def _save(db: sqlite3.Connection, job: Job) -> None:
+        """Write a transition (the input is immutable and lives in job_inputs)."""
         columns = _JOB_COLUMNS.split(", ")[1:]
         db.execute(
             f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
@@ -387,6 +413,44 @@ class SQLiteJobStore:
             )
 
 
+class _InputCache:
+    """Parsed job inputs, least recently used first out, bounded by their JSON size. Inputs are
+    immutable, so a cached entry is never stale; callers get a deep copy (strings are shared)."""
+
+    def __init__(self, max_chars: int = 256 * 1024 * 1024, max_entries: int = 512) -> None:
+        self._entries: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._chars = 0
+        self._max_chars, self._max_entries = max_chars, max_entries
+        self._lock = threading.Lock()
+
+    def get(self, db: sqlite3.Connection, request_id: str, *, remember: bool = True) -> dict[str, Any]:
+        with self._lock:
+            hit = self._entries.get(request_id)
+            if hit is not None:
+                self._entries.move_to_end(request_id)
+                return copy.deepcopy(hit[1])
+        row = db.execute("SELECT input FROM job_inputs WHERE id = ?", (request_id,)).fetchone()
+        if row is None:
+            return {}
+        text = row[0]
+        parsed: dict[str, Any] = json.loads(text)
+        with self._lock:
+            if remember and request_id not in self._entries and len(text) <= self._max_chars:
+                self._entries[request_id] = (len(text), parsed)
+                self._chars += len(text)
+                while self._chars > self._max_chars or len(self._entries) > self._max_entries:
+                    _, (size, _) = self._entries.popitem(last=False)
+                    self._chars -= size
+        return copy.deepcopy(parsed)
+
+    def forget(self, request_ids: list[str]) -> None:
+        with self._lock:
+            for request_id in request_ids:
+                entry = self._entries.pop(request_id, None)
+                if entry is not None:
+                    self._chars -= entry[0]
+
+
 def _deadline_passed(job: Job, now: float) -> bool:
     return job.status is JobStatus.IN_QUEUE and job.start_deadline is not None and now > job.start_deadline
 
@@ -396,7 +460,6 @@ def _job_values(job: Job) -> tuple[Any, ...]:
         job.id,
         job.endpoint_id,
         job.owner,
-        json.dumps(job.input),
         job.status.value,
         int(job.priority),
         job.created_at,
@@ -415,12 +478,12 @@ def _job_values(job: Job) -> tuple[Any, ...]:
     )
 
 
-def _row_to_job(row: sqlite3.Row) -> Job:
+def _row_to_job(row: sqlite3.Row, job_input: dict[str, Any]) -> Job:
     return Job(
         id=row["id"],
         endpoint_id=row["endpoint_id"],
         owner=row["owner"],
-        input=json.loads(row["input"]),
+        input=job_input,
         status=JobStatus(row["status"]),
         priority=Priority(row["priority"]),
         created_at=row["created_at"],
