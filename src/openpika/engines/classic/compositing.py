@@ -35,7 +35,7 @@ from .layers import (
     warp_layer_into,
 )
 from .placement import parse_placement
-from .recolour import parse_target_colour, recolour, shade_like
+from .recolour import parse_target_colour, recolour, region_lightness, shade_like
 from .regions import RegionTrack, locate_and_track
 from .tracking import background_motion, source_indices
 
@@ -139,32 +139,42 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
     vh, vw = used.shape[1:3]
     sx, sy = out.width / vw, out.height / vh
 
-    texture = None
-    if task.image is not None:
-        texture = _region_texture(task.image, track, sx, sy, _fitted_frame(task.video, indices[0], out))
+    first = _fitted_frame(task.video, indices[0], out)
+    first_alpha = track.alpha(indices[0], out.width, out.height)
+    weight = first_alpha if first_alpha is not None else np.ones(first.shape[:2], np.float32)
+    mean_l = region_lightness(first, weight)
+    grey = cv2.cvtColor(first, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean_lum = float((grey * weight).sum() / (float(weight.sum()) + 1e-6))
+    texture = None if task.image is None else _region_texture(task.image, track, sx, sy, first)
 
     def frames() -> Iterator[np.ndarray]:
         for i, src in enumerate(indices):
             frame = _fitted_frame(task.video, src, out)
             alpha = track.alpha(src, out.width, out.height)
-            if alpha is not None:
+            box = _support(alpha) if alpha is not None else None
+            if alpha is not None and box is not None:
+                x0, y0, x1, y1 = box
+                roi, a = frame[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
                 if texture is not None:
                     m = _to_output_units(track.motion[src], sx, sy)
+                    m[:, 2] -= (x0, y0)
                     layer = cv2.warpAffine(
-                        texture,
-                        m,
-                        (out.width, out.height),
-                        flags=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REFLECT,
+                        texture, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
                     )
-                    blend_into(frame, shade_like(layer, frame, alpha), alpha)
+                    blend_into(roi, shade_like(layer, roi, mean_lum), a)
                 else:
                     assert target is not None
-                    blend_into(frame, recolour(frame, alpha, target), alpha)
+                    blend_into(roi, recolour(roi, target, mean_l), a)
             ctx.progress((i + 1) / out.num_frames)
             yield frame
 
     return Clip(out.width, out.height, out.fps, out.num_frames, frames())
+
+
+def _support(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1) of the visibly non-zero part of ``alpha``."""
+    x, y, w, h = cv2.boundingRect((alpha > 0.004).astype(np.uint8))
+    return None if w == 0 or h == 0 else (x, y, x + w, y + h)
 
 
 def _region_texture(

@@ -11,6 +11,7 @@ shadows, and the subject cut-out used to lift an object off its photo.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -63,13 +64,11 @@ def apply_affine(m: Affine, x: float, y: float) -> tuple[float, float]:
     )
 
 
-def warp_layer_into(
-    frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, m: Affine, opacity: float = 1.0
-) -> tuple[int, int, int, int] | None:
-    """Blend ``rgb``/``alpha`` into ``frame`` (in place) through ``m``; returns the touched box
-    (x0, y0, x1, y1) or None when the layer falls outside the frame."""
-    fh, fw = frame.shape[:2]
-    h, w = alpha.shape[:2]
+def _destination_box(
+    frame_shape: tuple[int, ...], h: int, w: int, m: Affine
+) -> tuple[int, int, int, int, Affine] | None:
+    """The frame box an (h, w) layer lands in through ``m``, and ``m`` re-based to that box."""
+    fh, fw = frame_shape[:2]
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=np.float64) @ m.T
     x0 = max(0, int(np.floor(corners[:, 0].min())) - 1)
     y0 = max(0, int(np.floor(corners[:, 1].min())) - 1)
@@ -79,46 +78,70 @@ def warp_layer_into(
         return None
     local = m.copy()
     local[:, 2] -= (x0, y0)
+    return x0, y0, x1, y1, local
+
+
+def warp_layer_into(
+    frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, m: Affine, opacity: float = 1.0
+) -> tuple[int, int, int, int] | None:
+    """Blend ``rgb``/``alpha`` into ``frame`` (in place) through ``m``; returns the touched box
+    (x0, y0, x1, y1) or None when the layer falls outside the frame."""
+    box = _destination_box(frame.shape, alpha.shape[0], alpha.shape[1], m)
+    if box is None:
+        return None
+    x0, y0, x1, y1, local = box
     size = (x1 - x0, y1 - y0)
     # Shrinking layers need area-like filtering or their edges shimmer from frame to frame.
     flags = cv2.INTER_AREA if affine_scale(m) < 0.8 else cv2.INTER_LINEAR
     src = cv2.warpAffine(rgb, local, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
     a = cv2.warpAffine(alpha, local, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    blend_into(frame[y0:y1, x0:x1], src, a * opacity)
+    blend_into(frame[y0:y1, x0:x1], src, a * opacity if opacity != 1.0 else a)
     return x0, y0, x1, y1
 
 
 def blend_into(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> None:
-    """dst = dst*(1-a) + src*a, in place, uint8 in and out."""
-    a = np.clip(alpha, 0.0, 1.0)[..., None]
-    out = dst.astype(np.float32)
-    out += (src.astype(np.float32) - out) * a
-    dst[...] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    """dst = dst*(1-a) + src*a, in place, uint8 in and out (one fused OpenCV pass)."""
+    a = np.ascontiguousarray(np.clip(alpha, 0.0, 1.0), dtype=np.float32)
+    dst[...] = cv2.blendLinear(np.ascontiguousarray(src), np.ascontiguousarray(dst), a, 1.0 - a)
 
 
 def darken_into(dst: np.ndarray, shade: np.ndarray) -> None:
     """Multiply ``dst`` by (1 - shade), shade in [0, 1]: shadows darken, they never paint grey."""
-    factor = 1.0 - np.clip(shade, 0.0, 1.0)[..., None]
-    dst[...] = np.clip(dst.astype(np.float32) * factor + 0.5, 0, 255).astype(np.uint8)
+    keep = np.ascontiguousarray(1.0 - np.clip(shade, 0.0, 1.0), dtype=np.float32)
+    dst[...] = cv2.blendLinear(np.ascontiguousarray(dst), np.zeros_like(dst), keep, 1.0 - keep)
+
+
+@lru_cache(maxsize=64)
+def _shadow_sprite(width: int) -> tuple[np.ndarray, float, float]:
+    """The shade of a contact shadow under an object ``width`` px wide, and the sprite pixel that
+    sits under the object's base centre. Cached: objects keep their size for many frames."""
+    rx = max(2.0, 0.55 * width)
+    ry = max(1.5, 0.09 * width)
+    pad = rx * 0.6 + 4
+    ox, oy = rx + pad, ry + pad
+    yy, xx = np.mgrid[0 : int(2 * oy) + 1, 0 : int(2 * ox) + 1].astype(np.float32)
+    # Elliptical distance; the shadow falls a little below the base line, as from overhead light.
+    d2 = ((xx - ox) / rx) ** 2 + ((yy - oy - 0.25 * ry) / ry) ** 2
+    shade = np.exp(-d2 * 1.6) * 0.6 + np.exp(-d2 * 9.0) * 0.5
+    return shade.astype(np.float32), ox, oy
 
 
 def contact_shadow(frame: np.ndarray, cx: float, base_y: float, width: float, strength: float = 0.5) -> None:
     """A soft elliptical shadow under an object standing at (cx, base_y): a wide penumbra plus a
     tight dark core where the object meets the ground. Darkens ``frame`` in place."""
-    fh, fw = frame.shape[:2]
-    rx = max(2.0, 0.55 * width)
-    ry = max(1.5, 0.09 * width)
-    pad = int(rx * 0.6) + 4
-    x0, x1 = max(0, int(cx - rx) - pad), min(fw, int(cx + rx) + pad)
-    y0, y1 = max(0, int(base_y - ry) - pad), min(fh, int(base_y + ry) + pad)
-    if x1 <= x0 or y1 <= y0:
+    key = max(4, round(width / 8.0) * 8)  # sprite sizes in 8 px steps, scaled the rest
+    sprite, ox, oy = _shadow_sprite(key)
+    s = width / key
+    box = _destination_box(
+        frame.shape, sprite.shape[0], sprite.shape[1], similarity(s, 0.0, cx - s * ox, base_y - s * oy)
+    )
+    if box is None:
         return
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    # Elliptical distance; shadow falls a little below the base line, as from an overhead light.
-    d = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - base_y - 0.25 * ry) / ry) ** 2)
-    penumbra = np.exp(-(d**2) * 1.6) * 0.6
-    core = np.exp(-(d**2) * 9.0) * 0.5
-    darken_into(frame[y0:y1, x0:x1], (penumbra + core) * strength)
+    x0, y0, x1, y1, local = box
+    shade = cv2.warpAffine(
+        sprite, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
+    darken_into(frame[y0:y1, x0:x1], shade * strength)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:

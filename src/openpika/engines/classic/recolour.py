@@ -65,37 +65,47 @@ def parse_target_colour(prompt: str) -> TargetColour | None:
     return TargetColour(name, (float(lab[0]), float(lab[1]), float(lab[2])))
 
 
-def recolour(frame: np.ndarray, alpha: np.ndarray, target: TargetColour) -> np.ndarray:
-    """``frame`` with the pixels under ``alpha`` turned to ``target`` (same size; outside the
-    region the result is meaningless and meant to be blended away by ``alpha``)."""
-    lab = _lab(frame)
-    weight = alpha.astype(np.float32)
-    total = float(weight.sum()) + 1e-6
-    mean_l = float((lab[..., 0] * weight).sum() / total)
-    out = lab.copy()
+def region_lightness(frame: np.ndarray, alpha: np.ndarray) -> float:
+    """Mean Lab lightness (0..100) under ``alpha``: the reference a recolour is steered from."""
+    lum = cv2.cvtColor(frame, cv2.COLOR_RGB2Lab)[..., 0].astype(np.float32) * (100.0 / 255.0)
+    return float((lum * alpha).sum() / (float(alpha.sum()) + 1e-6))
+
+
+def recolour(frame: np.ndarray, target: TargetColour, mean_l: float) -> np.ndarray:
+    """``frame`` turned to ``target`` (meant to be blended in through the region's alpha).
+
+    ``mean_l`` is the region's mean lightness on the first frame, so the shift is the same on every
+    frame (no flicker). Lightness stays at full resolution; the new chroma is computed at half
+    resolution (the eye does not see chroma detail, and it halves the cost)."""
+    lightness, a8, b8 = cv2.split(cv2.cvtColor(frame, cv2.COLOR_RGB2Lab))  # 8-bit: L*2.55, a+128, b+128
+    h, w = lightness.shape
+    half = (max(1, w // 2), max(1, h // 2))
+    a = cv2.resize(a8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
+    b = cv2.resize(b8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
     if target.chroma < 8.0:
         # White, black, grey, silver: move lightness, squeeze its range, drop most of the colour.
-        out[..., 0] = np.clip(target.lab[0] + (lab[..., 0] - mean_l) * 0.6, 0, 100)
-        out[..., 1] *= 0.12
-        out[..., 2] *= 0.12
-        return _rgb(out)
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    direction = np.array(target.lab[1:], np.float32) / target.chroma
-    new_chroma = np.maximum(chroma, 0.85 * target.chroma)
-    out[..., 1] = direction[0] * new_chroma
-    out[..., 2] = direction[1] * new_chroma
-    out[..., 0] = np.clip(lab[..., 0] + 0.45 * (target.lab[0] - mean_l), 0, 100)
-    return _rgb(out)
+        lightness = cv2.convertScaleAbs(lightness, alpha=0.6, beta=(target.lab[0] - 0.6 * mean_l) * 2.55)
+        new_a, new_b = a * 0.12, b * 0.12
+    else:
+        chroma = np.maximum(cv2.magnitude(a, b), 0.85 * target.chroma)
+        new_a, new_b = chroma * (target.lab[1] / target.chroma), chroma * (target.lab[2] / target.chroma)
+        lightness = cv2.convertScaleAbs(lightness, alpha=1.0, beta=0.45 * (target.lab[0] - mean_l) * 2.55)
+
+    def full(channel: np.ndarray) -> np.ndarray:
+        return cv2.resize(
+            np.clip(channel + 128.0, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
+        )
+
+    return cv2.cvtColor(cv2.merge([lightness, full(new_a), full(new_b)]), cv2.COLOR_Lab2RGB)
 
 
-def shade_like(layer: np.ndarray, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``layer`` lit like the region it replaces: the region's lightness variations (folds,
-    shadows, highlights, relative to its mean) multiply the new content, softened."""
-    lum = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    weight = alpha.astype(np.float32)
-    mean = float((lum * weight).sum() / (float(weight.sum()) + 1e-6))
-    if mean < 1.0:
+def shade_like(layer: np.ndarray, frame: np.ndarray, mean_lum: float) -> np.ndarray:
+    """``layer`` lit like the region it replaces: the region's brightness variations (folds,
+    shadows, highlights) relative to ``mean_lum`` (its first-frame mean grey level) multiply the
+    new content, softened."""
+    if mean_lum < 1.0:
         return layer
+    lum = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     sigma = max(1.0, frame.shape[1] / 400.0)
-    ratio = np.clip(cv2.GaussianBlur(lum, (0, 0), sigma) / mean, 0.45, 1.6) ** 0.6
+    ratio = np.clip(cv2.GaussianBlur(lum, (0, 0), sigma) / mean_lum, 0.45, 1.6) ** 0.6
     return np.clip(layer.astype(np.float32) * ratio[..., None] + 0.5, 0, 255).astype(np.uint8)

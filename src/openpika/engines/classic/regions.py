@@ -25,7 +25,7 @@ from ...errors import InputError
 from .layers import Affine, compose, fill_holes
 from .recolour import COLOUR_PATTERN
 from .subject import detect_faces, find_subject
-from .tracking import identity, step_motion, to_full_units, work_scale
+from .tracking import identity, step_motion, to_full_units, work_scale, work_size
 
 # OpenCV HSV (H in 0..180): (hue ranges, min saturation, min value, max value)
 _HSV_RULES: dict[str, tuple[list[tuple[int, int]], int, int, int]] = {
@@ -146,17 +146,30 @@ def position_mask(shape: tuple[int, int], positions: list[str]) -> np.ndarray:
 
 
 def sky_mask(rgb: np.ndarray) -> np.ndarray:
-    """Smooth, bright or blue pixels connected to the top of the frame."""
+    """Smooth, bright or blue pixels connected to the top of the frame, grown back over the
+    fringe that the smoothness test leaves around towers and branches."""
+    h, w = rgb.shape[:2]
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grad = cv2.GaussianBlur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (0, 0), 2.0)
-    blueish = (hsv[..., 0] >= 90) & (hsv[..., 0] <= 130) & (hsv[..., 2] >= 90)
-    overcast = (hsv[..., 1] < 45) & (hsv[..., 2] >= 160)
-    smooth_bright = ((blueish | overcast) & (grad < 10.0)).astype(np.uint8)
-    candidate = cv2.morphologyEx(smooth_bright, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    _, labels = cv2.connectedComponents(candidate, connectivity=8)
-    top = set(np.unique(labels[: max(2, rgb.shape[0] // 40)]).tolist()) - {0}
-    return np.isin(labels, list(top)) if top else np.zeros(candidate.shape, bool)
+    grad = cv2.GaussianBlur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (0, 0), 1.2)
+    blueish = (hsv[..., 0] >= 85) & (hsv[..., 0] <= 135) & (hsv[..., 1] >= 40) & (hsv[..., 2] >= 35)
+    overcast = (hsv[..., 1] < 45) & (hsv[..., 2] >= 150)
+    smooth_sky = ((blueish | overcast) & (grad < 8.0)).astype(np.uint8)
+    candidate = cv2.morphologyEx(smooth_sky, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    top = set(np.unique(labels[: max(2, h // 40)]).tolist()) - {0}
+    keep = [i for i in top if stats[i, cv2.CC_STAT_AREA] >= 0.005 * h * w]
+    if not keep:
+        return np.zeros((h, w), bool)
+    sky = np.isin(labels, keep)
+    # Grow back over the fringe: nearby pixels within 10 Lab units of the local sky colour.
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    weight = sky.astype(np.float32)
+    k = (max(5, w // 25) | 1,) * 2
+    local = cv2.blur(lab * weight[..., None], k) / np.maximum(cv2.blur(weight, k), 1e-3)[..., None]
+    near = cv2.dilate(sky.astype(np.uint8), np.ones((k[0] // 2 | 1,) * 2, np.uint8)) > 0
+    close = np.linalg.norm(lab - local, axis=2) < 10.0
+    return sky | (near & close & (cv2.blur(weight, k) > 0.15))
 
 
 def _main_components(mask: np.ndarray) -> np.ndarray:
@@ -245,7 +258,7 @@ def locate_and_track(
         raise _not_found(text, "no colour, position or known region word in it")
     h, w = frames.shape[1:3]
     scale = work_scale(h, w)
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    size = work_size(h, w)
     small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in small]
     mask = locate(query, text, small[0], frames[0], seed=seed)

@@ -12,6 +12,7 @@ own pixel units.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -28,16 +29,21 @@ def identity() -> Affine:
 
 
 def work_scale(height: int, width: int) -> float:
-    return min(1.0, WORK_SIDE / max(height, width))
+    """An integer reduction factor (1/k): OpenCV's area resize has a fast path for those."""
+    return 1.0 / max(1, math.ceil(max(height, width) / WORK_SIDE))
+
+
+def work_size(height: int, width: int) -> tuple[int, int]:
+    """(width, height) of the work copies."""
+    scale = work_scale(height, width)
+    return max(8, int(width * scale)), max(8, int(height * scale))
 
 
 def to_work_gray(frame: np.ndarray, scale: float) -> np.ndarray:
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
         h, w = gray.shape
-        gray = cv2.resize(
-            gray, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
+        gray = cv2.resize(gray, work_size(h, w), interpolation=cv2.INTER_AREA)
     return gray
 
 
