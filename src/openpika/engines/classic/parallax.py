@@ -98,28 +98,28 @@ def required_overscan(
     return hi
 
 
-def reveal_fraction(
-    poses: list[Pose], framing: Framing, background: np.ndarray, subject: Layer | None
-) -> float:
-    """How far the subject's outline slips over the background, as a fraction of the short side."""
+def reveal_fraction(poses: list[Pose], framing: Framing, background: np.ndarray, subject: Layer | None) -> float:
+    """How much hidden background the move uncovers: the largest inward slip of the subject's
+    outline over the background, as a fraction of the frame's short side. (Outward slip covers
+    background instead, so a dolly in reveals nothing.)"""
     if subject is None:
         return 0.0
     h, w = subject.rgb.shape[:2]
     x0, y0 = subject.offset
     outline = np.array(
-        [
-            [x0 + w * fx, y0 + h * fy]
-            for fx in (0.0, 0.5, 1.0)
-            for fy in (0.0, 0.5, 1.0)
-            if (fx, fy) != (0.5, 0.5)
-        ],
+        [[x0 + w * fx, y0 + h * fy] for fx in (0.0, 0.5, 1.0) for fy in (0.0, 0.5, 1.0) if (fx, fy) != (0.5, 0.5)],
         np.float64,
     )[None]
+    centre = np.array([[[x0 + w / 2.0, y0 + h / 2.0]]])
     worst = 0.0
     for pose in poses:
-        on_subject = cv2.perspectiveTransform(outline, framing.homography(pose, subject.normal))[0]
+        subject_hom = framing.homography(pose, subject.normal)
+        on_subject = cv2.perspectiveTransform(outline, subject_hom)[0]
         on_background = cv2.perspectiveTransform(outline, framing.homography(pose, background))[0]
-        worst = max(worst, float(np.linalg.norm(on_subject - on_background, axis=1).max()))
+        outward = on_subject - cv2.perspectiveTransform(centre, subject_hom)[0]
+        outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-9)
+        inward_slip = -((on_subject - on_background) * outward).sum(axis=1)
+        worst = max(worst, float(inward_slip.max()))
     return worst / min(framing.width, framing.height)
 
 

@@ -174,7 +174,7 @@ _EASING_WORDS: tuple[tuple[re.Pattern[str], Easing], ...] = (
         ),
         "ease_in_out",
     ),
-    (re.compile(r"\bease[sd]? in\b|\baccelerat\w*|\bspeeds? up\b|\bbuilds? up\b"), "ease_in"),
+    (re.compile(r"\b(?:ease[sd]?|easing) in\b|\baccelerat\w*|\bspeeds? up\b|\bbuilds? up\b"), "ease_in"),
     (
         re.compile(r"\bease[sd]? out\b|\bdecelerat\w*|\bslows? down\b|\bcomes? to (?:a )?rest\b|\bsettl\w*"),
         "ease_out",
@@ -253,10 +253,10 @@ def _normalise(text: str) -> str:
 
 def _find_direction(text: str, axis: str, after: int, before: int) -> int | None:
     """The first direction word of the axis within a few words after the keyword, or just before it."""
-    window_after = text[after : after + 28]
+    window_after = text[after : after + 44]
     best: tuple[int, int] | None = None
     for pattern, sign in _DIRS[axis]:
-        m = re.search(rf"^\s*(?:\w+\s+){{0,2}}?(?:{pattern})\b", window_after)
+        m = re.search(rf"^\s*(?:\w+\s+){{0,4}}?(?:{pattern})\b", window_after)
         if m and (best is None or m.end() < best[0]):
             best = (m.end(), sign)
     if best is not None:
@@ -355,21 +355,32 @@ def _moves_in_clause(clause: str) -> _ClauseMoves:
     return _ClauseMoves([(k, d, s, e) for _, k, d, s, e in found], banned)
 
 
+def _merge_dolly_zoom(moves: list[Move]) -> list[Move]:
+    """A dolly and an opposite zoom together are a dolly zoom ("dolly in while zooming out")."""
+    by_kind = {m.kind: m for m in moves}
+    dolly, zoom, vertigo = by_kind.get("dolly"), by_kind.get("zoom"), by_kind.get("dolly_zoom")
+    if dolly is None or zoom is None or (vertigo is None and dolly.direction == zoom.direction):
+        return moves
+    base = vertigo or dolly
+    merged = Move("dolly_zoom", dolly.direction, base.speed, base.easing)
+    rest = [m for m in moves if m.kind not in ("dolly", "zoom", "dolly_zoom")]
+    return [merged, *rest]
+
+
 def _parse_segments(prompt: str) -> tuple[list[Segment], set[MoveKind]]:
     segments: list[Segment] = []
     banned: set[MoveKind] = set()
     for seg_text in _SEQUENCE.split(prompt):
         moves: list[Move] = []
         inherited_speed: float | None = None
-        inherited_easing: Easing | None = None
+        # Easing describes the whole move: "zoom in, easing in" eases the zoom.
+        segment_easing = _clause_easing(seg_text)
         for clause in _CLAUSE.split(seg_text):
             clause = clause.strip()
             if not clause:
                 continue
             speed = _clause_speed(clause)
-            easing = _clause_easing(clause)
             inherited_speed = speed if speed is not None else inherited_speed
-            inherited_easing = easing if easing is not None else inherited_easing
             found = _moves_in_clause(clause)
             banned |= found.banned
             for kind, direction, rule_speed, rule_easing in found.moves:
@@ -380,9 +391,10 @@ def _parse_segments(prompt: str) -> tuple[list[Segment], set[MoveKind]]:
                         kind,
                         direction,
                         rule_speed if rule_speed is not None and speed is None else (inherited_speed or 1.0),
-                        rule_easing or inherited_easing or "ease_in_out",
+                        rule_easing or segment_easing or "ease_in_out",
                     )
                 )
+        moves = _merge_dolly_zoom(moves)
         if moves:
             segments.append(Segment(tuple(moves)))
     return segments, banned
