@@ -370,3 +370,17 @@ def test_claimed_job_carries_its_full_input_and_callers_cannot_corrupt_it(store:
     assert store.complete(request_id, job.attempt, {"ok": True})
     done = store.get(request_id)
     assert done is not None and done.input == {"image_url": big, "list": [1, 2]}
+
+
+def test_peek_is_get_without_the_input(store: JobStore, clock: FakeClock) -> None:
+    request_id = submit(store, start_timeout=5.0)
+    peeked = store.peek(request_id)
+    full = store.get(request_id)
+    assert peeked is not None and full is not None
+    assert peeked.input == {} and full.input == {"prompt": "a cat"}
+    assert (peeked.id, peeked.status, peeked.start_deadline) == (full.id, full.status, full.start_deadline)
+    assert store.peek("unknown") is None
+    clock.advance(6.0)
+    late = store.peek(request_id)  # the start deadline applies to peeks too
+    assert late is not None and late.status is JobStatus.COMPLETED and late.error is not None
+    assert late.error.status_code == 504

@@ -4,6 +4,7 @@ a restart. Same semantics as the SQLite store; both pass tests/jobs/test_store_c
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import threading
 import time
@@ -67,6 +68,16 @@ class MemoryJobStore:
             if job is not None and self._deadline_passed(job, self._clock()):
                 self._finish(job, self._clock(), error=start_timeout_error())
             return copy.deepcopy(job) if job is not None else None
+
+    def peek(self, request_id: str) -> Job | None:
+        """``get`` without the input (``input == {}``): what status, result and cancel need."""
+        with self._lock:
+            job = self._jobs.get(request_id)
+            if job is None:
+                return None
+            if self._deadline_passed(job, self._clock()):
+                self._finish(job, self._clock(), error=start_timeout_error())
+            return copy.deepcopy(dataclasses.replace(job, input={}))
 
     def queue_position(self, request_id: str) -> int | None:
         with self._lock:

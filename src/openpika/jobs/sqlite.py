@@ -188,6 +188,14 @@ class SQLiteJobStore:
             job = self._load(self._connection(), request_id)
         return job
 
+    def peek(self, request_id: str) -> Job | None:
+        """``get`` without the input (``input == {}``): what status, result and cancel need."""
+        job = self._load(self._connection(), request_id, with_input=False)
+        if job is not None and _deadline_passed(job, self._clock()):
+            self.expire_start_deadlines()
+            job = self._load(self._connection(), request_id, with_input=False)
+        return job
+
     def queue_position(self, request_id: str) -> int | None:
         db = self._connection()
         row = db.execute("SELECT status, priority, seq FROM jobs WHERE id = ?", (request_id,)).fetchone()
