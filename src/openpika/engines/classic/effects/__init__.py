@@ -24,6 +24,9 @@ from .scene import Renderer, Scene, prepare_scene
 
 DEFAULT_SECONDS = 5.0
 DEFAULT_FPS = 24
+# Every effect holds the photo for this fraction of its clock before anything moves; those frames
+# are the photo itself, bit for bit (a composite over the plate would differ at the matte's edge).
+HOLD = 0.05
 
 # Effect name -> (module, builder). Builders take the Scene and return a Renderer.
 EFFECTS: dict[str, tuple[str, str]] = {
@@ -73,7 +76,7 @@ def render_effect(task: EffectTask, ctx: RunContext) -> Clip:
     def frames() -> Iterator[np.ndarray]:
         for i in range(n):
             t = i / max(1, n - 1)
-            frame = renderer(t)
+            frame = scene.image.copy() if scene.clock(t) < HOLD else renderer(t)
             ctx.progress((i + 1) / n)
             yield frame
 

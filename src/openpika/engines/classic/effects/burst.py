@@ -94,7 +94,7 @@ def dissolve_renderer(scene: Scene) -> Renderer:
     step = max(2, round(2 * scene.scale))
     ys, xs = np.nonzero(scene.alpha[::step, ::step] > 0.5)
     ys, xs = ys * step, xs * step
-    colours = scene.image[ys, xs].astype(np.float32)
+    colours = scene.foreground[ys, xs].astype(np.float32)
     # When each bit lets go: smooth noise (patches) plus a sweep along the wind.
     wind = np.array(scene.controls.direction or (0.8, -0.6), np.float32)
     wind /= float(np.linalg.norm(wind))
@@ -113,7 +113,7 @@ def dissolve_renderer(scene: Scene) -> Renderer:
     r = box
     alpha_box = scene.alpha[r.y : r.y + r.h, r.x : r.x + r.w]
     release_box = release_map[r.y : r.y + r.h, r.x : r.x + r.w]
-    image_box = scene.image[r.y : r.y + r.h, r.x : r.x + r.w]
+    image_box = scene.foreground[r.y : r.y + r.h, r.x : r.x + r.w]
     h, w = scene.height, scene.width
 
     def render(t: float) -> np.ndarray:

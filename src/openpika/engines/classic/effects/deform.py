@@ -26,6 +26,7 @@ from .scene import (
     padded_box,
     phase,
     smooth,
+    upsample,
 )
 
 
@@ -66,7 +67,9 @@ def inflate(scene: Scene) -> Renderer:
         shade = 1.0 + 0.5 * max(0.0, s - 1.0) / max(grow, 1e-3) * highlight
         frame = scene.plate.copy()
         if scene.controls.allows("shadow"):
-            contact_shadow(frame, cx, scene.ground_y, 0.45 * box.w * s, 0.6 * (1.0 - lift / lift_px * 0.6))
+            contact_shadow(
+                frame, cx, scene.ground_y, 0.45 * box.w * s, 0.6 * (1.0 - lift / lift_px * 0.6) * swell
+            )
         return warper.render(ccx + dx / factor, cy + dy / factor, shade, background=frame)
 
     return render
@@ -207,6 +210,7 @@ def poke(scene: Scene) -> Renderer:
     box = scene.bbox
     region = padded_box(box, 0.1, 0.1, 0.05, scene.width, scene.height)
     warper = SubjectWarper(scene, region)
+    warper.rgba = np.dstack([scene.image, np.clip(scene.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)])
     gx, gy = warper.grid()
     rng = scene.rng(17)
     cx, cy = scene.subject.centroid
@@ -215,7 +219,7 @@ def poke(scene: Scene) -> Renderer:
     py = cy + rng.uniform(-0.15, 0.05) * box.h
     if not scene.subject.mask[int(min(scene.height - 1, max(0, py))), int(min(scene.width - 1, max(0, px)))]:
         px, py = cx, cy
-    radius = max(12.0, 0.14 * min(box.w, box.h)) * (0.8 + 0.4 * scene.controls.intensity)
+    radius = max(10.0, 0.09 * min(box.w, box.h)) * (0.8 + 0.4 * scene.controls.intensity)
     dx, dy = gx - px, gy - py
     r = np.sqrt(dx * dx + dy * dy) + 1e-3
     bowl = np.exp(-((r / radius) ** 2))
@@ -242,7 +246,8 @@ def poke(scene: Scene) -> Renderer:
             1.0 - 0.35 * press * bowl + 0.18 * press * np.exp(-(((r - 1.3 * radius) / (0.4 * radius)) ** 2))
         )
         shade = shade + (0.5 * wave / radius if since > 0.0 else 0.0)
-        frame = warper.render(src_x, src_y, shade.astype(np.float32))
+        # The subject stays in place, so the photo itself is the right background (no plate seam).
+        frame = warper.render(src_x, src_y, shade.astype(np.float32), background=scene.image)
         if show_finger and approach > 0.0 and u < 0.6:
             retreat = smooth(phase(u, 0.48, 0.6))
             reach = (1.0 - approach) + retreat
@@ -250,7 +255,7 @@ def poke(scene: Scene) -> Renderer:
                 px - finger_dir[0] * reach * 2.5 * scene.width,
                 py - finger_dir[1] * reach * 2.5 * scene.width,
             )
-            _draw_finger(frame, tip, finger_dir, 1.6 * radius)
+            _draw_finger(frame, tip, finger_dir, 2.2 * radius)
         return frame
 
     return render
@@ -296,7 +301,10 @@ def melt(scene: Scene) -> Renderer:
         src_y = ground - src_h - pull
         rgb, alpha = warper.sample(src_x, src_y)
         soft_rgb, soft_a = liquid.sample(src_x, src_y)
-        mix = cv2.resize(np.broadcast_to(m, gx.shape).astype(np.float32), (region.w, region.h)) * 1.05
+        mix = (
+            upsample(np.ascontiguousarray(np.broadcast_to(m, gx.shape), np.float32), region.w, region.h)
+            * 1.05
+        )
         mix = np.minimum(mix, 1.0)
         rgb = cv2.blendLinear(soft_rgb, rgb, mix, 1.0 - mix)
         alpha = cv2.blendLinear(soft_a, alpha, mix, 1.0 - mix)

@@ -45,6 +45,11 @@ def eye_boxes(scene: Scene) -> list[Box]:
     if len(scene.subject.eyes) >= 2:
         return sorted(scene.subject.eyes, key=lambda e: e.x)[:2]
     face = head_box(scene)
+    if len(scene.subject.eyes) == 1 and scene.subject.faces:
+        # One eye found: the other is its mirror image across the middle of the face.
+        eye = scene.subject.eyes[0]
+        mirrored = Box(int(2 * face.center[0] - eye.center[0] - eye.w / 2), eye.y, eye.w, eye.h)
+        return sorted([eye, mirrored], key=lambda e: e.x)
     if scene.subject.faces:
         scene.ctx.log("face found but not its eyes: placing them at the usual proportions", "INFO")
     return estimated_eyes(face)

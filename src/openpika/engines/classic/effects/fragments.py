@@ -40,7 +40,7 @@ def make_shards(scene: Scene, count: int, salt: int) -> Shards:
     labels = np.where(alpha > 0.02, nearest, 0).astype(np.int32)
     rgba = np.dstack(
         [
-            scene.image[region.y : region.y + region.h, region.x : region.x + region.w],
+            scene.foreground[region.y : region.y + region.h, region.x : region.x + region.w],
             np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8),
         ]
     )
@@ -147,7 +147,7 @@ def remaining_layer(frame: np.ndarray, scene: Scene, shards: Shards, intact: np.
     r = shards.region
     keep = np.concatenate([[False], intact])[shards.labels]
     alpha = scene.alpha[r.y : r.y + r.h, r.x : r.x + r.w] * keep
-    blend_into(frame, scene.image[r.y : r.y + r.h, r.x : r.x + r.w], alpha.astype(np.float32), r.x, r.y)
+    blend_into(frame, scene.foreground[r.y : r.y + r.h, r.x : r.x + r.w], alpha.astype(np.float32), r.x, r.y)
 
 
 def explode(scene: Scene) -> Renderer:
@@ -190,7 +190,9 @@ def explode(scene: Scene) -> Renderer:
             m: np.ndarray = cv2.getRotationMatrix2D((cx, cy), 0.0, 1.0 + swell)
             m[:, 2] += jitter
             layer = cv2.warpAffine(
-                np.dstack([scene.image, (scene.alpha * 255).astype(np.uint8)]), m, (scene.width, scene.height)
+                np.dstack([scene.foreground, (scene.alpha * 255).astype(np.uint8)]),
+                m,
+                (scene.width, scene.height),
             )
             blend_into(frame, layer[:, :, :3], layer[:, :, 3].astype(np.float32) / 255.0, 0, 0)
             return frame

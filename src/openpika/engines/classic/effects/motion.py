@@ -39,7 +39,7 @@ class SubjectSprite:
         self.scene = scene
         self.box = padded_box(box or scene.bbox, 0.02, 0.02, 0.02, scene.width, scene.height)
         b = self.box
-        rgb = scene.image if rgb is None else rgb
+        rgb = scene.foreground if rgb is None else rgb
         alpha = scene.alpha if alpha is None else alpha
         self.rgba = np.dstack(
             [
@@ -111,7 +111,7 @@ def levitate(scene: Scene) -> Renderer:
                 base_x + dx_unit * lift,
                 scene.ground_y,
                 0.45 * box.w * (1 - 0.45 * k),
-                0.75 * (1 - 0.6 * k),
+                0.75 * (1 - 0.6 * k) * smooth(phase(u, 0.06, 0.2)),
             )
         m = scale_about(cx, scene.ground_y, 1.0 / squash, squash, tilt, dx_unit * lift, dy_unit * lift)
         sprite.draw(frame, m)

@@ -30,6 +30,7 @@ Renderer = Callable[[float], np.ndarray]  # t in [0, 1] -> RGB uint8 frame
 class Scene:
     image: np.ndarray  # RGB uint8 at output size
     plate: np.ndarray  # the background, subject removed
+    foreground: np.ndarray  # the subject's own colours, unmixed from the plate at soft edges
     subject: Subject
     controls: Controls
     seed: int
@@ -76,7 +77,31 @@ def prepare_scene(task: EffectTask, ctx: RunContext) -> Scene:
     subject = find_subject(image, seed=task.seed)
     plate = clean_plate(image, subject.mask, seed=task.seed)
     controls = parse_controls(task.prompt, task.negative_prompt)
-    return Scene(image=image, plate=plate, subject=subject, controls=controls, seed=task.seed, ctx=ctx)
+    foreground = unmix_foreground(image, plate, subject.alpha)
+    return Scene(
+        image=image,
+        plate=plate,
+        foreground=foreground,
+        subject=subject,
+        controls=controls,
+        seed=task.seed,
+        ctx=ctx,
+    )
+
+
+def unmix_foreground(image: np.ndarray, plate: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Foreground colours F with ``alpha * F + (1 - alpha) * plate == image`` at the matte's soft edge.
+
+    So a subject composited unmoved over the plate reproduces the photo exactly, and a moved one
+    carries no fringe of the background it was photographed against.
+    """
+    a = alpha[..., None]
+    edge = (alpha > 0.08) & (alpha < 0.98)
+    out = image.copy()
+    if edge.any():
+        unmixed = (image.astype(np.float32) - (1.0 - a) * plate.astype(np.float32)) / np.maximum(a, 0.08)
+        out[edge] = np.clip(unmixed[edge] + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 # ----------------------------------------------------------------------------- curves
@@ -141,6 +166,14 @@ def padded_box(box: Box, pad_x: float, pad_y_top: float, pad_y_bottom: float, wi
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def upsample(field: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A half-resolution field (from ``SubjectWarper.grid``) at full resolution: exactly 2x, then
+    cropped, so an identity map stays an identity (a resize to an odd size would stretch it)."""
+    h, w = field.shape
+    full = cv2.resize(field, (2 * w, 2 * h), interpolation=cv2.INTER_LINEAR)
+    return full[:height, :width]
+
+
 class SubjectWarper:
     """Backward-maps the subject inside a fixed region: ``render(map_x, map_y)`` composites the
     subject sampled at (map_x, map_y) over the plate. Maps may be computed at half resolution
@@ -149,22 +182,24 @@ class SubjectWarper:
     def __init__(self, scene: Scene, region: Box) -> None:
         self.scene = scene
         self.region = region
-        rgba = np.dstack([scene.image, np.clip(scene.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)])
+        rgba = np.dstack([scene.foreground, np.clip(scene.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)])
         self.rgba = rgba
 
     def grid(self, half: bool = True) -> tuple[np.ndarray, np.ndarray]:
         r = self.region
         step = 2 if half else 1
-        xs = np.arange(r.x, r.x + r.w, step, dtype=np.float32)
-        ys = np.arange(r.y, r.y + r.h, step, dtype=np.float32)
+        # Half-resolution samples sit between pixel pairs so that upsampling gives back exact pixels.
+        offset = 0.5 if half else 0.0
+        xs = np.arange(r.x, r.x + r.w, step, dtype=np.float32) + offset
+        ys = np.arange(r.y, r.y + r.h, step, dtype=np.float32) + offset
         return np.meshgrid(xs, ys)
 
     def sample(self, map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The subject's RGB and alpha (float32) at the given source coordinates over the region."""
         r = self.region
         if map_x.shape != (r.h, r.w):
-            map_x = cv2.resize(map_x, (r.w, r.h), interpolation=cv2.INTER_LINEAR)
-            map_y = cv2.resize(map_y, (r.w, r.h), interpolation=cv2.INTER_LINEAR)
+            map_x = upsample(map_x, r.w, r.h)
+            map_y = upsample(map_y, r.w, r.h)
         out = cv2.remap(
             self.rgba, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
         )
@@ -181,7 +216,7 @@ class SubjectWarper:
         if shade is not None:
             r = self.region
             if shade.shape != (r.h, r.w):
-                shade = cv2.resize(shade, (r.w, r.h), interpolation=cv2.INTER_LINEAR)
+                shade = upsample(shade, r.w, r.h)
             rgb = apply_shade(rgb, shade)
         frame = (background if background is not None else self.scene.plate).copy()
         blend_into(frame, rgb, alpha, self.region.x, self.region.y)

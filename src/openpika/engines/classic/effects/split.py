@@ -22,6 +22,7 @@ from .scene import (
     padded_box,
     phase,
     smooth,
+    upsample,
 )
 
 
@@ -46,7 +47,7 @@ def tear(scene: Scene) -> Renderer:
     left_side = (xs < line[:, None]).astype(np.float32)
     # Torn paper shows white fibres along the rip: lighten a thin band on both sides of the line.
     band = np.clip(1.0 - np.abs(xs - line[:, None]) / (3.0 * scene.scale + 1.0), 0.0, 1.0)
-    fibre = scene.image.copy()
+    fibre = scene.foreground.copy()
     edge = band > 0
     fibre[edge] = (
         fibre[edge] * (1 - band[edge, None] * 0.85) + np.array([245, 242, 232]) * band[edge, None] * 0.85
@@ -89,7 +90,7 @@ def peel(scene: Scene) -> Renderer:
     sticker_alpha = cv2.GaussianBlur(cv2.dilate(scene.alpha, kernel), (0, 0), 0.8)
     white = np.full_like(scene.image, 250)
     a3 = scene.alpha[..., None]
-    sticker_rgb = (scene.image * a3 + white * (1 - a3)).astype(np.uint8)
+    sticker_rgb = (scene.foreground * a3 + white * (1 - a3)).astype(np.uint8)
     front = SubjectWarper(scene, region)
     front.rgba = np.dstack([sticker_rgb, np.clip(sticker_alpha * 255, 0, 255).astype(np.uint8)])
     gx, gy = front.grid()
@@ -107,11 +108,10 @@ def peel(scene: Scene) -> Renderer:
     start, end = max(corners), min(corners)
     curl = 0.55  # foreshortening of the lifted flap: it rises off the surface as it curls
     back_colour = np.array([238, 236, 230], np.float32)
-    outline_in = 0.15
 
     def render(t: float) -> np.ndarray:
         u = scene.clock(t)
-        show_border = smooth(phase(u, 0.0, outline_in)) if scene.controls.allows("outline") else 0.0
+        show_border = smooth(phase(u, 0.05, 0.2)) if scene.controls.allows("outline") else 0.0
         lift = smooth(phase(u, 0.18, 0.85))
         wiggle = 0.015 * (start - end) * anticipation(u, 0.1, 0.2)
         d = start - (start - end + 0.04 * (start - end)) * lift - wiggle
@@ -126,15 +126,15 @@ def peel(scene: Scene) -> Renderer:
         frame = scene.plate.copy()
         rgb, _alpha = front.sample(gx, gy)
         base_alpha = front.sample(gx, gy)[1]
-        flat_full = cv2.resize(flat, (region.w, region.h), interpolation=cv2.INTER_LINEAR)
+        flat_full = upsample(flat, region.w, region.h)
         subject_only = scene.alpha[region.y : region.y + region.h, region.x : region.x + region.w]
         visible = np.maximum(subject_only, base_alpha * show_border) * flat_full
         blend_into(frame, rgb, visible.astype(np.float32), region.x, region.y)
         if lift > 0.0:
             _, flap_alpha = front.sample(src_x, src_y)
-            valid_full = cv2.resize(valid, (region.w, region.h), interpolation=cv2.INTER_LINEAR)
+            valid_full = upsample(valid, region.w, region.h)
             shade = 0.7 + 0.3 * np.clip(s / max(1.0, 0.3 * (start - end)), 0, 1)
-            shade_full = cv2.resize(shade.astype(np.float32), (region.w, region.h))
+            shade_full = upsample(shade.astype(np.float32), region.w, region.h)
             back = (back_colour[None, None, :] * shade_full[..., None]).astype(np.uint8)
             fa = (flap_alpha * valid_full).astype(np.float32)
             # A soft shadow of the flap on what lies beneath it.
