@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     neural_max_loaded_models: int = Field(
         default=1, ge=1, description="Model folders kept in memory per worker; the least recently used is dropped."
     )
+    neural_cpu_threads: int | None = Field(
+        default=None, ge=1, description="torch CPU threads (torch.set_num_threads); default: torch's own choice."
+    )
 
     # --- media -------------------------------------------------------------------------------
     fps: int = Field(default=24, description="Output frame rate. fal's Pika endpoints deliver 24 fps.")

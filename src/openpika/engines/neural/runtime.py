@@ -38,6 +38,7 @@ class DeviceOptions:
     dtype: Any  # torch.dtype
     offload: str
     vae_tiling: bool
+    cpu_threads: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeviceOptions:
@@ -62,7 +63,9 @@ class DeviceOptions:
             )
         else:
             dtype = getattr(torch, settings.neural_dtype)
-        return cls(device, dtype, settings.neural_offload, settings.neural_vae_tiling)
+        return cls(
+            device, dtype, settings.neural_offload, settings.neural_vae_tiling, settings.neural_cpu_threads
+        )
 
     def describe(self) -> str:
         return f"device {self.device}, {str(self.dtype).removeprefix('torch.')}, offload {self.offload}"
@@ -82,6 +85,11 @@ class PipelineRuntime:
         self._pipelines: OrderedDict[str, dict[str, Any]] = OrderedDict()  # model -> view -> pipeline
         self._schedulers: dict[tuple[str, float | None], Any] = {}
         self.loads = 0  # model folders loaded from disk so far
+        if options.cpu_threads:
+            import torch
+
+            # Process-wide. On a shared or busy CPU, fewer threads avoid OpenMP spin-waiting.
+            torch.set_num_threads(options.cpu_threads)
 
     # --- loading -------------------------------------------------------------------------------
 
