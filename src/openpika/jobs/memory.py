@@ -99,7 +99,8 @@ class MemoryJobStore:
     def claim(self, worker_id: str, lease_seconds: float, max_attempts: int) -> Job | None:
         with self._lock:
             now = self._clock()
-            for job in sorted(self._jobs.values(), key=self._sort_key):
+            waiting = [job for job in self._jobs.values() if job.status is not JobStatus.COMPLETED]
+            for job in sorted(waiting, key=self._sort_key):
                 decision = claim_decision(job, now, max_attempts)
                 if decision is ClaimDecision.DEADLINE_PASSED:
                     self._finish(job, now, error=start_timeout_error())

@@ -7,24 +7,23 @@ Why it is safe to share:
 - ``busy_timeout`` makes a second writer wait for the lock instead of failing at once.
 - One connection per thread (sqlite3 connections must not be used by two threads at a time).
 Idle workers poll ``claim``; it first looks for a candidate without the write lock, so an empty queue
-costs a cheap read, not a lock.
+costs a cheap read, not a lock. Inputs sit in their own table (see ``sqlite_layout``), so heartbeats and
+status polls never touch a big data: URI.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .memory import WEBHOOK_INFLIGHT_SECONDS
-from .model import CancelOutcome, Job, JobError, JobStatus, LogEntry, NewJob, Priority
+from .model import CancelOutcome, Job, JobError, JobStatus, LogEntry, NewJob
 from .outcomes import (
     ClaimDecision,
     attempts_exhausted_error,
@@ -36,69 +35,18 @@ from .outcomes import (
     take_lease,
     webhook_body,
 )
+from .sqlite_layout import (
+    JOB_COLUMNS,
+    MIGRATE_FROM_1,
+    SCHEMA,
+    SCHEMA_VERSION,
+    InputCache,
+    job_values,
+    row_to_job,
+)
 from .store import Heartbeat, OutboxEntry
 
 BUSY_TIMEOUT_MS = 30_000
-_SCHEMA_VERSION = 2
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- FIFO order within a priority
-    id TEXT NOT NULL UNIQUE,
-    endpoint_id TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    status TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    start_deadline REAL,
-    webhook_url TEXT,
-    file_base_url TEXT,
-    attempt INTEGER NOT NULL DEFAULT 0,
-    worker_id TEXT,
-    lease_expires_at REAL,
-    started_at REAL,
-    finished_at REAL,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    progress REAL NOT NULL DEFAULT 0,
-    result TEXT,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority, seq);
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (status, finished_at);
--- Inputs live apart from the job row: SQLite rewrites a whole row on any UPDATE and walks a big
--- value's overflow pages to reach the columns after it, so a 20 MB data: URI in the row would make
--- every heartbeat and status poll cost tens or hundreds of milliseconds.
-CREATE TABLE IF NOT EXISTS job_inputs (
-    id TEXT PRIMARY KEY,
-    input TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS logs (
-    request_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    message TEXT NOT NULL,
-    level TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    source TEXT NOT NULL,
-    PRIMARY KEY (request_id, seq)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    body BLOB NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
-"""
-_JOB_COLUMNS = (
-    "id, endpoint_id, owner, status, priority, created_at, start_deadline, webhook_url, file_base_url, "
-    "attempt, worker_id, lease_expires_at, started_at, finished_at, cancel_requested, progress, result, error"
-)
-_MIGRATE_FROM_1 = """
-CREATE TABLE job_inputs (id TEXT PRIMARY KEY, input TEXT NOT NULL);
-INSERT INTO job_inputs (id, input) SELECT id, input FROM jobs;
-ALTER TABLE jobs DROP COLUMN input
-"""
 
 
 class SQLiteJobStore:
@@ -110,17 +58,17 @@ class SQLiteJobStore:
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        self._inputs = _InputCache()
+        self._inputs = InputCache()
         with self._write() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == 1:
-                for statement in _MIGRATE_FROM_1.split(";"):
+                for statement in MIGRATE_FROM_1.split(";"):
                     db.execute(statement)
-            if version < _SCHEMA_VERSION:
-                for statement in _SCHEMA.split(";"):
+            if version < SCHEMA_VERSION:
+                for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections and transactions ------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -172,7 +120,7 @@ class SQLiteJobStore:
         with self._write() as db:
             try:
                 db.execute(
-                    f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 18)})", _job_values(job)
+                    f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * 18)})", job_values(job)
                 )
                 db.execute(
                     "INSERT INTO job_inputs (id, input) VALUES (?, ?)", (job.id, json.dumps(job.input))
@@ -216,7 +164,7 @@ class SQLiteJobStore:
 
     # --- worker side -----------------------------------------------------------------------
     _CANDIDATES = (
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'IN_QUEUE' "
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'IN_QUEUE' "
         "OR (status = 'IN_PROGRESS' AND lease_expires_at < ?) ORDER BY priority, seq LIMIT 50"
     )
 
@@ -226,7 +174,7 @@ class SQLiteJobStore:
         while True:
             with self._write() as db:
                 now = self._clock()
-                candidates = [_row_to_job(r, {}) for r in db.execute(self._CANDIDATES, (now,)).fetchall()]
+                candidates = [row_to_job(r, {}) for r in db.execute(self._CANDIDATES, (now,)).fetchall()]
                 for job in candidates:
                     decision = claim_decision(job, now, max_attempts)
                     if decision is ClaimDecision.DEADLINE_PASSED:
@@ -321,12 +269,12 @@ class SQLiteJobStore:
             return "CANCELLATION_REQUESTED"
 
     def expire_start_deadlines(self) -> list[str]:
-        query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'IN_QUEUE' AND start_deadline < ?"
+        query = f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'IN_QUEUE' AND start_deadline < ?"
         if self._connection().execute(query, (self._clock(),)).fetchone() is None:
             return []
         with self._write() as db:
             now = self._clock()
-            expired = [_row_to_job(r, {}) for r in db.execute(query, (now,)).fetchall()]
+            expired = [row_to_job(r, {}) for r in db.execute(query, (now,)).fetchall()]
             for job in expired:
                 self._finish(db, job, now, error=start_timeout_error())
             return [job.id for job in expired]
@@ -334,10 +282,10 @@ class SQLiteJobStore:
     def purge_finished(self, older_than: float) -> list[Job]:
         with self._write() as db:
             rows = db.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'COMPLETED' AND finished_at < ?",
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'COMPLETED' AND finished_at < ?",
                 (older_than,),
             ).fetchall()
-            old = [_row_to_job(r, self._inputs.get(db, r["id"], remember=False)) for r in rows]
+            old = [row_to_job(r, self._inputs.get(db, r["id"], remember=False)) for r in rows]
             self._inputs.forget([job.id for job in old])
             for job in old:
                 db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
@@ -387,18 +335,18 @@ class SQLiteJobStore:
 
     # --- helpers -----------------------------------------------------------------------------
     def _load(self, db: sqlite3.Connection, request_id: str, *, with_input: bool = True) -> Job | None:
-        row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (request_id,)).fetchone()
+        row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (request_id,)).fetchone()
         if row is None:
             return None
-        return _row_to_job(row, self._inputs.get(db, request_id) if with_input else {})
+        return row_to_job(row, self._inputs.get(db, request_id) if with_input else {})
 
     @staticmethod
     def _save(db: sqlite3.Connection, job: Job) -> None:
         """Write a transition (the input is immutable and lives in job_inputs)."""
-        columns = _JOB_COLUMNS.split(", ")[1:]
+        columns = JOB_COLUMNS.split(", ")[1:]
         db.execute(
             f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
-            (*_job_values(job)[1:], job.id),
+            (*job_values(job)[1:], job.id),
         )
 
     def _finish(
@@ -421,90 +369,5 @@ class SQLiteJobStore:
             )
 
 
-class _InputCache:
-    """Parsed job inputs, least recently used first out, bounded by their JSON size. Inputs are
-    immutable, so a cached entry is never stale; callers get a deep copy (strings are shared)."""
-
-    def __init__(self, max_chars: int = 256 * 1024 * 1024, max_entries: int = 512) -> None:
-        self._entries: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
-        self._chars = 0
-        self._max_chars, self._max_entries = max_chars, max_entries
-        self._lock = threading.Lock()
-
-    def get(self, db: sqlite3.Connection, request_id: str, *, remember: bool = True) -> dict[str, Any]:
-        with self._lock:
-            hit = self._entries.get(request_id)
-            if hit is not None:
-                self._entries.move_to_end(request_id)
-                return copy.deepcopy(hit[1])
-        row = db.execute("SELECT input FROM job_inputs WHERE id = ?", (request_id,)).fetchone()
-        if row is None:
-            return {}
-        text = row[0]
-        parsed: dict[str, Any] = json.loads(text)
-        with self._lock:
-            if remember and request_id not in self._entries and len(text) <= self._max_chars:
-                self._entries[request_id] = (len(text), parsed)
-                self._chars += len(text)
-                while self._chars > self._max_chars or len(self._entries) > self._max_entries:
-                    _, (size, _) = self._entries.popitem(last=False)
-                    self._chars -= size
-        return copy.deepcopy(parsed)
-
-    def forget(self, request_ids: list[str]) -> None:
-        with self._lock:
-            for request_id in request_ids:
-                entry = self._entries.pop(request_id, None)
-                if entry is not None:
-                    self._chars -= entry[0]
-
-
 def _deadline_passed(job: Job, now: float) -> bool:
     return job.status is JobStatus.IN_QUEUE and job.start_deadline is not None and now > job.start_deadline
-
-
-def _job_values(job: Job) -> tuple[Any, ...]:
-    return (
-        job.id,
-        job.endpoint_id,
-        job.owner,
-        job.status.value,
-        int(job.priority),
-        job.created_at,
-        job.start_deadline,
-        job.webhook_url,
-        job.file_base_url,
-        job.attempt,
-        job.worker_id,
-        job.lease_expires_at,
-        job.started_at,
-        job.finished_at,
-        int(job.cancel_requested),
-        job.progress,
-        None if job.result is None else json.dumps(job.result),
-        None if job.error is None else json.dumps(job.error.to_dict()),
-    )
-
-
-def _row_to_job(row: sqlite3.Row, job_input: dict[str, Any]) -> Job:
-    return Job(
-        id=row["id"],
-        endpoint_id=row["endpoint_id"],
-        owner=row["owner"],
-        input=job_input,
-        status=JobStatus(row["status"]),
-        priority=Priority(row["priority"]),
-        created_at=row["created_at"],
-        start_deadline=row["start_deadline"],
-        webhook_url=row["webhook_url"],
-        file_base_url=row["file_base_url"],
-        attempt=row["attempt"],
-        worker_id=row["worker_id"],
-        lease_expires_at=row["lease_expires_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        cancel_requested=bool(row["cancel_requested"]),
-        progress=row["progress"],
-        result=None if row["result"] is None else json.loads(row["result"]),
-        error=None if row["error"] is None else JobError.from_dict(json.loads(row["error"])),
-    )
