@@ -221,6 +221,7 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=10, help="status polls per submitted job")
     parser.add_argument("--workers", type=int, default=0, help="in-process workers (fixture:ok engine)")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--tmp", default=None, help="where the server's data dir goes (e.g. /dev/shm)")
     args = parser.parse_args()
     try:
         import uvloop
@@ -228,7 +229,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    with tempfile.TemporaryDirectory(prefix="openpika-bench-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="openpika-bench-", dir=args.tmp) as data_dir:
         server, port = start_openpika(data_dir, args.workers)
         try:
             asyncio.run(wait_ready(port))

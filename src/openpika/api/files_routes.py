@@ -29,16 +29,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
+from starlette.routing import Route
 
 from .context import ApiContext, api_context
 from .protocol import ApiError, json_response
 from .submit import read_body
-
-router = APIRouter(include_in_schema=False)
 
 UPLOAD_TOKEN_SECONDS = 3600
 PENDING_UPLOAD_SECONDS = 3600
@@ -63,9 +61,9 @@ def _resolve_key(context: ApiContext, key: str) -> str | None:
         return None
 
 
-@router.api_route("/files/{key}/{name}", methods=["GET", "HEAD"])
-async def download(request: Request, key: str, name: str) -> Response:
+async def download(request: Request) -> Response:
     context = api_context(request)
+    key, name = request.path_params["key"], request.path_params["name"]
     real_key = _resolve_key(context, key)
     stored = context.files.get(real_key) if real_key else None
     path = context.files.path_for(real_key) if stored else None
@@ -113,7 +111,6 @@ async def _store_upload(request: Request, content_type: str, file_name: str) -> 
     )
 
 
-@router.post("/storage/upload/initiate")
 async def initiate_upload(request: Request) -> Response:
     context = api_context(request)
     owner = context.keys.owner(request)
@@ -140,9 +137,9 @@ async def initiate_upload(request: Request) -> Response:
     )
 
 
-@router.put("/storage/upload/put/{token}")
-async def put_upload(request: Request, token: str) -> Response:
+async def put_upload(request: Request) -> Response:
     context = api_context(request)
+    token = request.path_params["token"]
     pending = context.pending_uploads.get(token)
     if pending is None or pending["expires"] < time.monotonic():
         raise _not_found(request)
@@ -161,7 +158,6 @@ def _sign(payload: str) -> str:
     return hmac.new(_TOKEN_SECRET, payload.encode(), hashlib.sha256).hexdigest()
 
 
-@router.post("/storage/auth/token")
 async def storage_token(request: Request) -> Response:
     """fal's CDN token call (``?storage_type=fal-cdn-v3``); the token authorises /files/upload."""
     context = api_context(request)
@@ -190,7 +186,6 @@ def _token_valid(token: str) -> bool:
     return expires > time.time()
 
 
-@router.post("/files/upload")
 async def direct_upload(request: Request) -> Response:
     """fal's CDN upload: raw bytes in, ``{"access_url"}`` out. A storage token or an API key."""
     context = api_context(request)
@@ -202,3 +197,12 @@ async def direct_upload(request: Request) -> Response:
     file_name = safe_file_name(request.headers.get("x-fal-file-name") or "upload.bin")
     stored = await _store_upload(request, request.headers.get("content-type", ""), file_name)
     return json_response({"access_url": _file_url(request, stored.key, stored.file_name)})
+
+
+ROUTES = [
+    Route("/files/{key}/{name}", download, methods=["GET", "HEAD"]),
+    Route("/files/upload", direct_upload, methods=["POST"]),
+    Route("/storage/upload/initiate", initiate_upload, methods=["POST"]),
+    Route("/storage/upload/put/{token}", put_upload, methods=["PUT"]),
+    Route("/storage/auth/token", storage_token, methods=["POST"]),
+]
