@@ -25,13 +25,26 @@ def cut_out(image: np.ndarray, seed: int = 0) -> Cutout:
         return Cutout(image[:1, :1].copy(), np.zeros((1, 1), np.float32), 0.0, 0.0)
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     return Cutout(
-        np.ascontiguousarray(image[y0:y1, x0:x1]),
+        decontaminate(image[y0:y1, x0:x1], alpha[y0:y1, x0:x1]),
         np.ascontiguousarray(alpha[y0:y1, x0:x1]),
         coverage,
         matte_confidence(image, alpha),
         origin=(int(x0), int(y0)),
         touches_bottom=bool(alpha[-2:].max() > 0.5),
     )
+
+
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Replace the colour of partly transparent edge pixels by the subject's own nearby colour, so
+    the old backdrop does not show as a light or dark fringe on the new background."""
+    solid = (alpha > 0.95).astype(np.float32)
+    if solid.sum() < 16:
+        return np.ascontiguousarray(rgb)
+    k = (max(3, min(rgb.shape[:2]) // 30) | 1,) * 2
+    weight = cv2.blur(solid, k)
+    inner = cv2.blur(rgb.astype(np.float32) * solid[..., None], k) / np.maximum(weight, 1e-3)[..., None]
+    edge = ((alpha < 0.95) & (weight > 0.02))[..., None]
+    return np.where(edge, np.clip(inner + 0.5, 0, 255).astype(np.uint8), rgb)
 
 
 def matte_confidence(image: np.ndarray, alpha: np.ndarray) -> float:

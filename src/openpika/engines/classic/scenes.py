@@ -104,7 +104,7 @@ def render_scenes(task: ScenesTask, ctx: RunContext) -> Clip:
         ctx.log(
             f"images {bad} have no subject that cuts out cleanly: playing the images as a sequence of shots"
         )
-        frames = render_shot_sequence(task.images, out, task.mode, task.seed, task.prompt, ctx)
+        frames = render_shot_sequence(task.images, out, task.mode, task.seed, task.prompt or "", ctx)
         return Clip(out.width, out.height, out.fps, out.num_frames, frames)
 
     plate_image = (
@@ -130,7 +130,7 @@ def render_scenes(task: ScenesTask, ctx: RunContext) -> Clip:
 
 
 def _choose_move(task: ScenesTask, rng: np.random.Generator, default: str) -> CameraMove:
-    asked = move_from_prompt(task.prompt)
+    asked = move_from_prompt(task.prompt or "")
     if asked:
         return CameraMove.named(asked, 1.0)
     if task.mode == "creative":
@@ -233,7 +233,7 @@ def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:
     c = cut_out(image, seed=task.seed)
     if not _composable(c):
         ctx.log("one image without a cleanly separable subject: a single shot with a camera move")
-        frames = render_shot_sequence([image], out, task.mode, task.seed, task.prompt, ctx)
+        frames = render_shot_sequence([image], out, task.mode, task.seed, task.prompt or "", ctx)
         return Clip(out.width, out.height, out.fps, out.num_frames, frames)
     ctx.log("one image: subject lifted over its clean plate for a parallax shot")
     background = clean_plate(image, subject.mask, seed=task.seed)
