@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from openpika.jobs.memory import MemoryJobStore
+from openpika.jobs.redis_store import RedisJobStore
 from openpika.jobs.sqlite import SQLiteJobStore
 from openpika.jobs.store import JobStore
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "redis"]
 
 
 class FakeClock:
@@ -35,9 +36,15 @@ def clock() -> FakeClock:
 
 @pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Builds stores of one backend. For sqlite, every store made by one factory shares the same
-    database file, like separate worker processes do."""
+    """Builds stores of one backend. For sqlite and redis, every store made by one factory shares the
+    same database file or server, like separate worker processes do."""
     made: list[JobStore] = []
+    redis_server = None
+    if request.param == "redis":
+        fakeredis = pytest.importorskip(
+            "fakeredis", reason="the redis backend is tested with fakeredis ([dev])"
+        )
+        redis_server = fakeredis.FakeServer()
 
     def factory(clock: Callable[[], float] | None = None) -> JobStore:
         kwargs = {} if clock is None else {"clock": clock}
@@ -46,6 +53,10 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
             if made:  # one process only: "another process" is the same object
                 return made[0]
             store = MemoryJobStore(**kwargs)
+        elif request.param == "redis":
+            import fakeredis
+
+            store = RedisJobStore(fakeredis.FakeRedis(server=redis_server), **kwargs)
         else:
             store = SQLiteJobStore(tmp_path / "jobs.db", **kwargs)
         made.append(store)

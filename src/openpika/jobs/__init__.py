@@ -2,7 +2,8 @@
 
 ``open_store(settings)`` is how the API and the workers get a store:
 - ``sqlite`` (default): ``settings.data_dir / "jobs.db"``, shared by threads and worker processes;
-- ``memory``: one process only, nothing survives a restart (tests, quick demos).
+- ``memory``: one process only, nothing survives a restart (tests, quick demos);
+- ``redis``: ``settings.redis_url``, for workers on several machines (``pip install openpika[redis]``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ def open_store(settings: Settings) -> JobStore:
         from .memory import MemoryJobStore
 
         return MemoryJobStore()
-    raise ValueError(
-        f"job store {settings.job_store!r} is not implemented in this version of openpika; "
-        "set OPENPIKA_JOB_STORE=sqlite (default, shared by `openpika serve` and `openpika worker` processes "
-        "on one machine) or memory"
-    )
+    if settings.job_store == "redis":
+        from .redis_store import RedisJobStore
+
+        return RedisJobStore.from_url(settings.redis_url)
+    raise ValueError(f"unknown job store {settings.job_store!r}; use sqlite (default), memory or redis")
 
 
 __all__ = [
