@@ -175,3 +175,16 @@ def test_swap_refuses_what_it_cannot_do(region: str, prompt: str, image: bool, l
         render_swap(task, RunContext())
     assert err.value.loc == loc
     assert "colour" in err.value.message
+
+
+def test_odd_sized_input_is_fitted_to_the_even_output(scene: np.ndarray, red_ball: np.ndarray) -> None:
+    video = np.stack([np.ascontiguousarray(scene[:109, t : t + 193]) for t in range(5)])
+    out = OutputSpec(192, 108, 24, 7)
+    for clip in (
+        render_addition(AdditionTask(InputVideo(video, 30.0), red_ball, "", "", 0, out), RunContext()),
+        render_swap(
+            SwapTask(InputVideo(video, 30.0), None, "the sky", "make it pink", "", 0, out), RunContext()
+        ),
+    ):
+        frames = _render(clip.frames)
+        assert len(frames) == 7 and all(f.shape == (108, 192, 3) for f in frames)

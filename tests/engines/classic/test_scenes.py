@@ -132,3 +132,12 @@ def test_cancellation_stops_rendering() -> None:
 def test_no_images_is_an_input_error() -> None:
     with pytest.raises(InputError):
         render_scenes(ScenesTask([], "", "", 0, OUT, "precise", "v2.2"), RunContext())
+
+
+def test_ingredients_stand_beside_the_backgrounds_own_subject() -> None:
+    # A portrait as the background: the product must not cover the person.
+    portrait = _small(data.astronaut())
+    frames = _frames(ScenesTask([portrait, BLUE_BOX], "", "", 0, OUT, "precise", "v2.2"))
+    # (The astronaut is orange: the blue box is the only large blue thing in the frame.)
+    x = _x(_mask(frames[0], 2))
+    assert abs(x - OUT.width / 2) > 0.25 * OUT.width
