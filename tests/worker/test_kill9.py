@@ -1,6 +1,7 @@
 """Real worker processes on one SQLite store, killed with SIGKILL mid-job.
 
-Leases are short (1.5 s, renewed every 0.3 s) so a dead worker's job is re-claimed quickly.
+Leases are short (2.5 s, renewed every 0.3 s) so a dead worker's job is re-claimed quickly, with
+enough slack that a loaded CI machine does not lose a live worker's lease.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
         "data_dir": tmp_path / "data",
         "job_store": "sqlite",
         "engine": "fixture:sleep",
-        "lease_seconds": 1.5,
+        "lease_seconds": 2.5,
         "heartbeat_seconds": 0.3,
         "max_attempts": 3,
         "public_url": "http://files.test",

@@ -39,11 +39,16 @@ from .prepare import build_task
 
 logger = logging.getLogger("openpika.worker")
 OUTPUT_FILE_NAME = "output.mp4"
+CANCEL_POLL_SECONDS = 0.25
 
 
 class LeaseKeeper:
     """Renews the job's lease every ``interval`` seconds in a thread and remembers what the store said:
-    ``lost`` (another attempt owns the job: stop, write nothing) and ``cancel_requested``."""
+    ``lost`` (another attempt owns the job: stop, write nothing) and ``cancel_requested``.
+
+    Between beats it also reads the job's cancel flag every ``CANCEL_POLL_SECONDS`` (a ``peek``: one
+    small read, no input), so a cancel stops the engine within a fraction of a second even with the
+    default 5 s heartbeat, without renewing the lease more often than configured."""
 
     def __init__(self, store: JobStore, job: Job, lease_seconds: float, interval: float) -> None:
         self._store, self._job = store, job
@@ -66,16 +71,21 @@ class LeaseKeeper:
         return self.lost or self.cancel_requested or self.shutting_down.is_set()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        next_beat = time.monotonic() + self._interval
+        while not self._stop.wait(max(0.0, min(CANCEL_POLL_SECONDS, next_beat - time.monotonic()))):
             try:
-                beat = self._store.heartbeat(self._job.id, self._job.attempt, self._lease_seconds)
-            except Exception:  # a busy or flaky store: try again next beat, the lease has slack
-                logger.exception("heartbeat for %s failed", self._job.id)
-                continue
-            self.cancel_requested = self.cancel_requested or beat.cancel_requested
-            if not beat.alive:
-                self.lost = True
-                return
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + self._interval
+                    beat = self._store.heartbeat(self._job.id, self._job.attempt, self._lease_seconds)
+                    self.cancel_requested = self.cancel_requested or beat.cancel_requested
+                    if not beat.alive:
+                        self.lost = True
+                        return
+                else:
+                    seen = self._store.peek(self._job.id)
+                    self.cancel_requested = self.cancel_requested or bool(seen and seen.cancel_requested)
+            except Exception:  # a busy or flaky store: try again next time, the lease has slack
+                logger.exception("lease upkeep for %s failed", self._job.id)
 
 
 def error_for(exc: BaseException) -> JobError:
