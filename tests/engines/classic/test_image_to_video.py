@@ -11,6 +11,8 @@ import pytest
 from skimage import data
 
 from openpika.engines.base import RunContext
+from openpika.engines.classic import depth
+from openpika.engines.classic.subject import Box, Subject
 from openpika.engines.classic.image_to_video import render_image_to_video
 from openpika.engines.tasks import ImageToVideoTask, OutputSpec
 from openpika.errors import Cancelled
@@ -61,6 +63,19 @@ def _scene() -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
     cv2.circle(image, (240, 175), 70, (220, 30, 30), -1, cv2.LINE_AA)
     cv2.circle(image, (240, 175), 6, (250, 240, 20), -1, cv2.LINE_AA)
     return image, dots[0], dots[1]
+
+
+@pytest.fixture
+def known_subject(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The synthetic scene's subject matte is known exactly: use it, so these tests measure the
+    camera and the layering rather than the segmenter."""
+
+    def find_subject(image: np.ndarray, seed: int = 0) -> Subject:
+        alpha = np.zeros(image.shape[:2], np.float32)
+        cv2.circle(alpha, (240, 175), 70, 1.0, -1, cv2.LINE_AA)
+        return Subject(alpha=alpha, bbox=Box(170, 105, 141, 141))
+
+    monkeypatch.setattr(depth, "find_subject", find_subject)
 
 
 def _blob_centres(
@@ -127,6 +142,7 @@ def test_deterministic_per_seed() -> None:
     assert any(not np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
+@pytest.mark.usefixtures("known_subject")
 def test_dolly_shows_parallax_and_zoom_does_not() -> None:
     image, _, _ = _scene()
     ratios = {}
@@ -144,6 +160,7 @@ def test_dolly_shows_parallax_and_zoom_does_not() -> None:
     assert dolly_subject - dolly_background > 0.035
 
 
+@pytest.mark.usefixtures("known_subject")
 def test_truck_moves_the_subject_more_than_the_background() -> None:
     image, _, _ = _scene()
     frames = _frames(_task(image, "truck right", size=(480, 320), seconds=1))
@@ -158,6 +175,7 @@ def test_truck_moves_the_subject_more_than_the_background() -> None:
     assert abs(subject1 - subject0) > 1.5 * abs(wall1 - wall0)
 
 
+@pytest.mark.usefixtures("known_subject")
 def test_no_black_holes_when_the_background_is_revealed() -> None:
     image, _, _ = _scene()
     for prompt in ("fast orbit left", "fast dolly out", "truck left"):
@@ -202,3 +220,15 @@ def test_snow_adds_light_and_static_holds_still() -> None:
     assert np.array_equal(plain[0], plain[-1])  # locked off: nothing moves
     assert snowy[5].astype(int).sum() > plain[5].astype(int).sum()  # snowflakes only brighten
     assert not np.array_equal(snowy[5], snowy[6])  # and they fall
+
+
+def test_a_matte_that_cuts_through_texture_is_not_used_as_a_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    image, _, _ = _scene()
+
+    def cut_through_the_wall(image: np.ndarray, seed: int = 0) -> Subject:
+        alpha = np.zeros(image.shape[:2], np.float32)
+        alpha[20:150, 300:460] = 1.0  # a block of the green wall: no edge follows its outline
+        return Subject(alpha=alpha, bbox=Box(300, 20, 160, 130))
+
+    monkeypatch.setattr(depth, "find_subject", cut_through_the_wall)
+    assert depth.estimate_depth(image).subject is None

@@ -31,6 +31,10 @@ ANALYSIS_LONG_SIDE = 360
 FAR_NEAR = 2.2  # background depth when it is as sharp as the subject
 FAR_FAR = 4.5  # background depth when it is clearly out of focus
 GROUND_NEAR = 1.25  # depth of the bottom row of a full-strength ground plane
+# A matte is trusted as a layer only where its outline follows real colour edges: a cut through
+# fur or sky would tear the picture apart once the layers move. (Lab units across the outline.)
+MIN_OUTLINE_CONTRAST = 35.0
+MIN_OUTLINE_SUPPORT = 0.85
 MIN_SUBJECT_COVERAGE = 0.015
 MAX_SUBJECT_COVERAGE = 0.75
 
@@ -84,6 +88,35 @@ def _is_fallback(alpha: np.ndarray) -> bool:
     return union > 0 and np.logical_and(mask, ellipse > 0).sum() / union > 0.9
 
 
+def outline_contrast(small: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """(fraction of the outline with a colour step > 10 Lab, median step) across the matte's
+    outline, from the mean colours of thin bands just inside and just outside it."""
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    m = mask.astype(np.uint8)
+    band = np.ones((7, 7), np.uint8)
+    ring_in = (m - cv2.erode(m, band)).astype(np.float32)
+    ring_out = (cv2.dilate(m, band) - m).astype(np.float32)
+
+    def side(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weight = cv2.blur(ring, (9, 9))
+        return cv2.blur(lab * ring[..., None], (9, 9)) / np.maximum(weight, 1e-3)[..., None], weight
+
+    colour_in, near_in = side(ring_in)
+    colour_out, near_out = side(ring_out)
+    outline = cv2.morphologyEx(m, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    outline[:3], outline[-3:], outline[:, :3], outline[:, -3:] = (
+        False,
+        False,
+        False,
+        False,
+    )  # the photo's edge
+    outline &= (near_in > 0.05) & (near_out > 0.05)
+    if outline.sum() < 20:
+        return 0.0, 0.0
+    step = np.linalg.norm(colour_in - colour_out, axis=2)[outline]
+    return float((step > 10).mean()), float(np.median(step))
+
+
 def estimate_depth(image: np.ndarray, seed: int = 0) -> DepthEstimate:
     """Depth layers for an RGB uint8 image (deterministic per image and seed)."""
     h, w = image.shape[:2]
@@ -100,9 +133,13 @@ def estimate_depth(image: np.ndarray, seed: int = 0) -> DepthEstimate:
     )
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     sh, sw = gray.shape
+    support, contrast = 0.0, 0.0
     if subject is not None:
         small_mask = cv2.resize(subject.alpha, (sw, sh), interpolation=cv2.INTER_AREA) >= 0.5
-    else:
+        support, contrast = outline_contrast(small, small_mask)
+        if support < MIN_OUTLINE_SUPPORT or contrast < MIN_OUTLINE_CONTRAST:
+            subject = None
+    if subject is None:
         small_mask = np.zeros((sh, sw), bool)
     ring = cv2.dilate(small_mask.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     background = ~ring
@@ -140,6 +177,8 @@ def estimate_depth(image: np.ndarray, seed: int = 0) -> DepthEstimate:
 
     cues = {
         "coverage": round(coverage, 3),
+        "outline_support": round(support, 2),
+        "outline_contrast": round(contrast, 1),
         "defocus": round(defocus, 2),
         "texture_gradient": round(texture_gradient, 2),
         "ground": round(ground, 2),

@@ -24,8 +24,11 @@ from .camera.trajectory import Pose, intrinsics, plane_homography
 from .subject import clean_plate
 
 MAX_OVERSCAN = 1.3  # the widest crop margin a move may need before it is scaled down
-MAX_REVEAL = 0.03
-PLATE_GROW = 0.03  # the subject's hole in the plate is this much (of the short side) wider  # subject-vs-background slip, as a fraction of the frame's short side
+MAX_REVEAL = 0.03  # uncovered background, as a fraction of the frame's short side
+# The plate is filled where the subject (any alpha) was, plus this much of the short side: enough
+# to eat the matte's mixed edge pixels, small enough that the photo itself is kept right up to the
+# subject (a wide hole would show its fill as a halo even before the camera moves).
+PLATE_GROW = 0.006
 
 
 @dataclass
@@ -98,7 +101,9 @@ def required_overscan(
     return hi
 
 
-def reveal_fraction(poses: list[Pose], framing: Framing, background: np.ndarray, subject: Layer | None) -> float:
+def reveal_fraction(
+    poses: list[Pose], framing: Framing, background: np.ndarray, subject: Layer | None
+) -> float:
     """How much hidden background the move uncovers: the largest inward slip of the subject's
     outline over the background, as a fraction of the frame's short side. (Outward slip covers
     background instead, so a dolly in reveals nothing.)"""
@@ -107,7 +112,12 @@ def reveal_fraction(poses: list[Pose], framing: Framing, background: np.ndarray,
     h, w = subject.rgb.shape[:2]
     x0, y0 = subject.offset
     outline = np.array(
-        [[x0 + w * fx, y0 + h * fy] for fx in (0.0, 0.5, 1.0) for fy in (0.0, 0.5, 1.0) if (fx, fy) != (0.5, 0.5)],
+        [
+            [x0 + w * fx, y0 + h * fy]
+            for fx in (0.0, 0.5, 1.0)
+            for fy in (0.0, 0.5, 1.0)
+            if (fx, fy) != (0.5, 0.5)
+        ],
         np.float64,
     )[None]
     centre = np.array([[[x0 + w / 2.0, y0 + h / 2.0]]])
@@ -140,22 +150,21 @@ def _decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _soften_fill(plate: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Smooth the filled hole of the clean plate.
-
-    Only a thin band of the fill is ever revealed, right beside the subject; there, a smooth
-    continuation of the surrounding colours reads as out-of-focus background, while synthetic grain
-    reads as noise crawling along the subject's edge.
-    """
-    h, w = mask.shape
-    grow = max(3, int(PLATE_GROW * min(h, w)) + 2)
+def _background_plate(image: np.ndarray, alpha: np.ndarray, seed: int) -> np.ndarray:
+    """The photo with the subject removed: filled (``clean_plate``) where the subject was, then
+    smoothed there. Only a thin band of the fill is ever revealed, right beside the subject; a
+    smooth continuation of the surrounding colours reads as out-of-focus background there, where
+    synthetic grain reads as noise crawling along the subject's edge."""
+    h, w = alpha.shape
+    covered = alpha > 0.02
+    plate = clean_plate(image, covered, seed=seed, grow=PLATE_GROW)
+    grow = max(2, int(min(h, w) * PLATE_GROW))
     hole = cv2.dilate(
-        mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+        covered.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
     )
-    weight = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 2.0)[..., None]
-    sigma = max(1.5, min(h, w) / 300)
-    smooth = cv2.GaussianBlur(cv2.medianBlur(plate, 5), (0, 0), sigma)
-    return (plate * (1 - weight) + smooth * weight).astype(np.uint8)
+    weight = cv2.GaussianBlur(hole.astype(np.float32) * 1.3, (0, 0), 1.5).clip(0, 1)[..., None]
+    smooth = cv2.GaussianBlur(cv2.medianBlur(plate, 5), (0, 0), max(1.5, min(h, w) / 300))
+    return np.where(weight > 1e-3, plate * (1 - weight) + smooth * weight, plate).astype(np.uint8)
 
 
 def build_layers(
@@ -169,8 +178,7 @@ def build_layers(
     """The background layer (clean plate when there is a subject) and the subject layer."""
     if alpha is None:
         return Layer(image, background_normal), None
-    mask = alpha >= 0.5
-    plate = _soften_fill(clean_plate(image, mask, seed=seed, grow=PLATE_GROW), mask)
+    plate = _background_plate(image, alpha, seed)
     check()
     ys, xs = np.nonzero(alpha > 0.01)
     pad = 24
