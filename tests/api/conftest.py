@@ -23,7 +23,7 @@ QUEUE = f"http://testserver:{QUEUE_PORT}"
 RUN = f"http://testserver:{RUN_PORT}"
 I2V = "fal-ai/pika/v2.2/image-to-video"
 I2V_INPUT = {"image_url": "https://example.com/cat.png", "prompt": "a cat"}
-FAST = ApiTuning(poll_interval=0.01, sse_ping_interval=0.15, housekeeping_interval=0.02)
+FAST = ApiTuning(poll_interval=0.01, sse_ping_interval=0.15, housekeeping_interval=0.02, queue_position_ttl=0)
 
 
 @dataclass

@@ -282,3 +282,20 @@ def test_request_routes_read_jobs_without_their_input_when_the_store_can(tmp_pat
         assert client.get(handle["status_url"]).status_code == 200
         assert client.get(handle["response_url"]).json() == {"video": {"url": "u"}}
         assert client.put(handle["cancel_url"]).status_code == 400
+
+
+def test_queue_positions_are_reused_for_the_configured_time(tmp_path: object) -> None:
+    from openpika.api.auth import KeyChecker
+    from openpika.api.context import ApiContext, ApiTuning
+    from openpika.jobs.memory import MemoryJobStore
+    from openpika.jobs.model import NewJob
+    from openpika.settings import Settings
+
+    store = MemoryJobStore()
+    first, second = (store.enqueue(NewJob(I2V, I2V_INPUT)) for _ in range(2))
+    cached = ApiContext(Settings(), store, None, KeyChecker([]), ApiTuning(queue_position_ttl=60))
+    fresh = ApiContext(Settings(), store, None, KeyChecker([]), ApiTuning(queue_position_ttl=0))
+    assert cached.queue_position(second.id) == fresh.queue_position(second.id) == 1
+    assert store.claim("w", 60, 3).id == first.id  # type: ignore[union-attr]
+    assert fresh.queue_position(second.id) == 0
+    assert cached.queue_position(second.id) == 1, "within the TTL the position is not recounted"

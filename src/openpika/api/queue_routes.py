@@ -31,7 +31,7 @@ def wants_logs(request: Request) -> bool:
 def current_status(
     context: ApiContext, job: Job, queue_base: str, logs: list[LogEntry] | None
 ) -> dict[str, Any]:
-    position = context.store.queue_position(job.id) if job.status is JobStatus.IN_QUEUE else None
+    position = context.queue_position(job.id) if job.status is JobStatus.IN_QUEUE else None
     return status_body(job, queue_base, logs=logs, queue_position=position)
 
 
