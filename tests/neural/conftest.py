@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ def tiny_settings(tiny_models: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(tiny_settings: Settings):  # type: ignore[no-untyped-def]
+def engine(tiny_settings: Settings) -> Any:
     from openpika.engines.neural import NeuralEngine
 
     return NeuralEngine.from_settings(tiny_settings)

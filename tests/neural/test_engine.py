@@ -7,6 +7,7 @@ clear errors when weights are missing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,7 @@ def test_lora_switch_changes_output_and_unloading_restores_it(
         with runtime.lock:
             return runtime.generate(
                 route, "wan-i2v", dict(kwargs), seed=3, ctx=recorder().context(), adapters=adapters
-            )  # type: ignore[no-any-return]
+            )
 
     runtime.unload_loras(model)
     base = generate()
@@ -253,7 +254,7 @@ def test_missing_weights_raise_a_clear_error_and_fallback_uses_classic(
 
     engine = NeuralEngine.from_settings(Settings(models_dir=tmp_path))
     task = all_tasks()["pikaffects"]
-    with pytest.raises(EngineUnavailable, match="openpika models pull wan2.1-i2v-480p"):
+    with pytest.raises(EngineUnavailable, match=re.escape("openpika models pull wan2.1-i2v-480p")):
         engine.run(task, recorder().context())
     # The production path: get_engine("neural") reads the process settings.
     monkeypatch.setenv("OPENPIKA_MODELS_DIR", str(tmp_path))

@@ -34,7 +34,7 @@ def test_defaults_follow_the_notes(tmp_path: Path) -> None:
     assert registry.routes["pikaffects"].model == "wan2.1-i2v-480p"
     turbo = registry.routes["image-to-video/turbo"]
     assert turbo.steps <= 8 and turbo.guidance_scale == 1.0
-    assert registry.lora_for_effect("Squish").trigger == "sq41sh"  # type: ignore[union-attr]
+    assert registry.lora_for_effect("Squish").trigger == "sq41sh"
     assert "pikaframes/single-prompt" not in registry.routes
     assert (
         route_key("image-to-video", True) == "image-to-video/turbo"
@@ -68,14 +68,14 @@ def test_config_file_merges_over_defaults(tmp_path: Path) -> None:
     )
     assert registry.routes["pikaframes/single-prompt"].model == "ltx-video-0.9.7-distilled"
     assert "pikaswaps" not in registry.routes
-    assert registry.lora_for_effect("Levitate").name == "turbo4"  # type: ignore[union-attr]
+    assert registry.lora_for_effect("Levitate").name == "turbo4"
     # one prompt for every transition picks the one-pass route; different prompts the per-transition one
     same = KeyframesTask(
         [IMAGE] * 3, [Transition(12, "x"), Transition(12, "x")], "", 0, OutputSpec(32, 32, 24, 25)
     )
     different = KeyframesTask([IMAGE] * 3, [Transition(12, "x"), Transition(12, "y")], "", 0, same.output)
-    assert registry.route_for_task(same).key == "pikaframes/single-prompt"  # type: ignore[union-attr]
-    assert registry.route_for_task(different).key == "pikaframes"  # type: ignore[union-attr]
+    assert registry.route_for_task(same).key == "pikaframes/single-prompt"
+    assert registry.route_for_task(different).key == "pikaframes"
 
 
 def test_config_with_a_typo_is_refused_with_its_name(tmp_path: Path) -> None:
