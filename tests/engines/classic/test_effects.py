@@ -7,6 +7,7 @@ background are subject (or what the effect made of it).
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import cv2
@@ -154,17 +155,17 @@ def test_levitate_rises_while_the_background_stays() -> None:
 def test_tear_splits_into_two_parts() -> None:
     frames, scene, _ = run("Tear", "coffee")
     mask = subject_in(frames[-1], scene).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    _count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
     big = [a for a in stats[1:, cv2.CC_STAT_AREA] if a > 0.1 * scene.subject.mask.sum()]
     assert len(big) == 2
-    count0, _, stats0, _ = cv2.connectedComponentsWithStats(subject_in(frames[0], scene).astype(np.uint8))
+    _count0, _, stats0, _ = cv2.connectedComponentsWithStats(subject_in(frames[0], scene).astype(np.uint8))
     assert sum(a > 0.1 * scene.subject.mask.sum() for a in stats0[1:, cv2.CC_STAT_AREA]) == 1
 
 
 def test_peel_reveals_the_background_progressively() -> None:
     frames, scene, _ = run("Peel", "coffee")
     revealed = [left_region(at(frames, t), scene) for t in (0.0, 0.3, 0.5, 0.7, 1.0)]
-    assert all(b >= a - 0.02 for a, b in zip(revealed, revealed[1:], strict=False))
+    assert all(b >= a - 0.02 for a, b in itertools.pairwise(revealed))
     assert revealed[0] < 0.3 and revealed[2] > revealed[0] + 0.15 and revealed[-1] > 0.85
 
 
@@ -186,7 +187,7 @@ def _best_scale(frame: np.ndarray, patch: np.ndarray, centre: tuple[float, float
 
 
 def test_eye_pop_makes_the_eyes_bigger() -> None:
-    frames, scene, logs = run("Eye-pop", "astronaut")
+    frames, scene, _logs = run("Eye-pop", "astronaut")
     assert scene.subject.eyes, "the astronaut's eyes are found by the cascade"
     grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (frames[0], at(frames, 0.5))]
     for eye in eye_boxes(scene):

@@ -152,6 +152,7 @@ def remaining_layer(frame: np.ndarray, scene: Scene, shards: Shards, intact: np.
 
 def explode(scene: Scene) -> Renderer:
     from .burst import flash
+    from .motion import SubjectSprite
 
     fps = 24.0
     seconds = 5.0
@@ -173,6 +174,7 @@ def explode(scene: Scene) -> Renderer:
     times = np.arange(int(seconds * fps) + 1) / fps
     pos, ang = simulate(shards.centres, velocity, rng.uniform(-9, 9, n), release, times, 0.9 * diag, None)
     order = np.argsort(-shards.areas)
+    whole = SubjectSprite(scene)
     debris = scene.controls.allows("debris")
     sparks = rng.normal(0, 1, (220, 2)) * 0.6 * diag if debris else np.zeros((0, 2))
 
@@ -189,12 +191,7 @@ def explode(scene: Scene) -> Renderer:
             jitter = scene.rng(int(now * 1000)).normal(0, shake, 2) if swell else np.zeros(2)
             m: np.ndarray = cv2.getRotationMatrix2D((cx, cy), 0.0, 1.0 + swell)
             m[:, 2] += jitter
-            layer = cv2.warpAffine(
-                np.dstack([scene.foreground, (scene.alpha * 255).astype(np.uint8)]),
-                m,
-                (scene.width, scene.height),
-            )
-            blend_into(frame, layer[:, :, :3], layer[:, :, 3].astype(np.float32) / 255.0, 0, 0)
+            whole.draw(frame, m)
             return frame
         remaining_layer(frame, scene, shards, ~flying)
         since = now - boom * seconds

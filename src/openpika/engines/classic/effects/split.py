@@ -108,6 +108,13 @@ def peel(scene: Scene) -> Renderer:
     start, end = max(corners), min(corners)
     curl = 0.55  # foreshortening of the lifted flap: it rises off the surface as it curls
     back_colour = np.array([238, 236, 230], np.float32)
+    r = region
+    sticker_crop = front.rgba[r.y : r.y + r.h, r.x : r.x + r.w, :3]
+    sticker_alpha_crop = sticker_alpha[r.y : r.y + r.h, r.x : r.x + r.w]
+    subject_crop = scene.alpha[r.y : r.y + r.h, r.x : r.x + r.w]
+    # The flap's own alpha, sampled on the half-resolution grid (it only feeds the soft shadow).
+    small_alpha = sticker_alpha.astype(np.float32)
+    off = max(1, int(3 * scene.scale))
 
     def render(t: float) -> np.ndarray:
         u = scene.clock(t)
@@ -117,33 +124,29 @@ def peel(scene: Scene) -> Renderer:
         d = start - (start - end + 0.04 * (start - end)) * lift - wiggle
         away = smooth(phase(u, 0.8, 1.0)) * (start - end) * 1.2
         dist = gx * nx + gy * ny
-        flat = (dist < d).astype(np.float32)
+        frame = scene.plate.copy()
+        # The part still stuck down, unmoved: straight from the sticker, no resampling needed.
+        flat_full = upsample((dist < d).astype(np.float32), r.w, r.h)
+        visible = np.maximum(subject_crop, sticker_alpha_crop * show_border) * flat_full
+        blend_into(frame, sticker_crop, visible.astype(np.float32), r.x, r.y)
+        if lift <= 0.0:
+            return frame
         # The flap: output point q shows sticker point p = q + s(1 + c) n, with s = (d - n.q) / c.
         s = np.maximum(0.0, (d - dist + away) / curl)
         src_x = gx + s * (1 + curl) * nx + away * nx
         src_y = gy + s * (1 + curl) * ny + away * ny
         valid = (dist < d + 1).astype(np.float32) * ((src_x * nx + src_y * ny) > d)
-        frame = scene.plate.copy()
-        rgb, _alpha = front.sample(gx, gy)
-        base_alpha = front.sample(gx, gy)[1]
-        flat_full = upsample(flat, region.w, region.h)
-        subject_only = scene.alpha[region.y : region.y + region.h, region.x : region.x + region.w]
-        visible = np.maximum(subject_only, base_alpha * show_border) * flat_full
-        blend_into(frame, rgb, visible.astype(np.float32), region.x, region.y)
-        if lift > 0.0:
-            _, flap_alpha = front.sample(src_x, src_y)
-            valid_full = upsample(valid, region.w, region.h)
-            shade = 0.7 + 0.3 * np.clip(s / max(1.0, 0.3 * (start - end)), 0, 1)
-            shade_full = upsample(shade.astype(np.float32), region.w, region.h)
-            back = (back_colour[None, None, :] * shade_full[..., None]).astype(np.uint8)
-            fa = (flap_alpha * valid_full).astype(np.float32)
-            # A soft shadow of the flap on what lies beneath it.
-            off = int(6 * scene.scale)
-            shadow = np.zeros_like(fa)
-            shadow[off:, off:] = fa[:-off, :-off] if off else fa
-            roi = frame[region.y : region.y + region.h, region.x : region.x + region.w]
-            roi[...] = apply_shade(roi, 1.0 - 0.35 * cv2.GaussianBlur(shadow, (0, 0), 4.0 * scene.scale + 1))
-            blend_into(frame, back, fa, region.x, region.y)
+        flap_small = cv2.remap(small_alpha, src_x, src_y, cv2.INTER_LINEAR, borderValue=0) * valid
+        shade = (0.7 + 0.3 * np.clip(s / max(1.0, 0.3 * (start - end)), 0, 1)).astype(np.float32)
+        # A soft shadow of the flap on what lies beneath it (computed at half resolution).
+        shadow = np.zeros_like(flap_small)
+        shadow[off:, off:] = flap_small[:-off, :-off]
+        shadow = cv2.GaussianBlur(shadow, (0, 0), 2.0 * scene.scale + 0.5)
+        roi = frame[r.y : r.y + r.h, r.x : r.x + r.w]
+        roi[...] = apply_shade(roi, upsample(1.0 - 0.35 * shadow, r.w, r.h))
+        fa = upsample(flap_small, r.w, r.h)
+        back = apply_shade(np.full((r.h, r.w, 3), back_colour.astype(np.uint8)), upsample(shade, r.w, r.h))
+        blend_into(frame, back, fa, r.x, r.y)
         return frame
 
     return render
