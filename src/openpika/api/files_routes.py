@@ -52,9 +52,10 @@ def _alias_dir(context: ApiContext) -> Path:
     return Path(context.settings.data_dir) / "uploads"
 
 
-def _resolve_key(context: ApiContext, key: str) -> str | None:
+def _alias_target(context: ApiContext, key: str) -> str | None:
+    """The real key behind an upload alias, if ``key`` is one."""
     if not _ALIAS.match(key):
-        return key
+        return None
     try:
         return (_alias_dir(context) / key).read_text().strip() or None
     except OSError:
@@ -64,9 +65,12 @@ def _resolve_key(context: ApiContext, key: str) -> str | None:
 async def download(request: Request) -> Response:
     context = api_context(request)
     key, name = request.path_params["key"], request.path_params["name"]
-    real_key = _resolve_key(context, key)
-    stored = context.files.get(real_key) if real_key else None
-    path = context.files.path_for(real_key) if stored else None
+    real_key: str | None = key
+    stored = context.files.get(key)
+    if stored is None:
+        real_key = _alias_target(context, key)
+        stored = context.files.get(real_key) if real_key else None
+    path = context.files.path_for(real_key) if stored and real_key else None
     if stored is None or path is None or name != stored.file_name:
         raise _not_found(request)
     return FileResponse(
