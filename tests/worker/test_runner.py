@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from openpika.errors import StorageError
 from openpika.jobs import JobStatus
 from openpika.media.probe import probe_video, read_frames
 
@@ -196,3 +198,19 @@ def test_turbo_tiers_and_fixture_frames_look_right(rig: Rig, tmp_path: Path) -> 
     # Red rises and green falls along the clip (the fixture's ramp), within x264's tolerance.
     red = frames[..., 0].mean(axis=(1, 2))
     assert np.all(np.diff(red) > -2) and red[-1] - red[0] > 200
+
+
+def test_storage_failure_is_a_507_and_leaves_no_temp_files(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise StorageError("could not store 'output.mp4': No space left on device")
+
+    monkeypatch.setattr(rig.files, "save", disk_full)
+    request_id = rig.submit()
+    rig.runner().run_one()
+    error = rig.job(request_id).error
+    assert error is not None and error.status_code == 507 and error.error_type == "storage_error"
+    assert error.body == {
+        "detail": "could not store 'output.mp4': No space left on device",
+        "error_type": "storage_error",
+    }
+    assert list(Path(str(__import__("tempfile").tempdir)).iterdir()) == []
