@@ -55,6 +55,12 @@ def refused(url: str, config: Settings, loc: tuple[str | int, ...] = LOC) -> str
         ("http://[64:ff9b::7f00:1]/", "127.0.0.1"),
         ("http://[2002:7f00:1::]/", "127.0.0.1"),
         ("http://localhost/", "127.0.0.1"),
+        ("http://0/", "0.0.0.0"),
+        ("http://0x7f.1/", "127.0.0.1"),
+        ("http://127.0.0.1./", "127.0.0.1"),
+        ("http://127\u30020\u30020\u30021/", "127.0.0.1"),
+        ("http://\u2460\u2461\u2466.0.0.1/", "127.0.0.1"),
+        ("http://LOCALHOST/", "127.0.0.1"),
     ],
 )
 def test_private_and_obfuscated_addresses_are_refused(url: str, address: str, fake_dns: FakeDns) -> None:
@@ -99,6 +105,14 @@ def test_public_host_connects_to_the_pinned_address_with_host_kept(fake_dns: Fak
         assert fetch_bytes(url, LOC, settings()) == b"payload"
     assert fake_dns.lookups == ["files.example"]
     assert server.seen[0]["host"] == f"files.example:{server.port}"
+
+
+def test_international_names_and_paths_are_sent_in_ascii(fake_dns: FakeDns) -> None:
+    with serve({"/b%C3%BCcher/a%20b.png": body(b"idn")}) as server:
+        fake_dns.table["xn--bcher-kva.example"] = [PUBLIC_IP]
+        url = f"http://b\u00fccher.example:{server.port}/b\u00fccher/a%20b.png"
+        assert fetch_bytes(url, LOC, settings()) == b"idn"
+    assert server.seen[0]["host"] == f"xn--bcher-kva.example:{server.port}"
 
 
 def test_redirect_to_a_private_address_is_refused(fake_dns: FakeDns) -> None:

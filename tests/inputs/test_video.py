@@ -79,6 +79,27 @@ def test_garbage_behind_a_video_signature(tmp_path: Path) -> None:
     assert "video" in message
 
 
+@pytest.mark.parametrize(("angle", "turns"), [(90, 1), (-90, 3), (180, 2)])
+def test_display_rotation_is_applied_as_players_do(tmp_path: Path, angle: int, turns: int) -> None:
+    """Portrait phone videos are stored sideways with a display matrix; the frames we hand out
+    must be upright. (Turn counts checked against ffmpeg's own autorotate.)"""
+    source = np.zeros((32, 64, 3), dtype=np.uint8)
+    source[:, :32] = (255, 0, 0)
+    source[:8] = (0, 255, 0)
+    path = tmp_path / "rotated.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(angle)
+        for _ in range(3):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(source, format="rgb24")))
+        container.mux(stream.encode(None))
+    frames, _ = decode_video_file(path, VideoLimits())
+    expected = np.rot90(source, turns)
+    assert frames.shape[1:] == expected.shape
+    assert np.abs(frames[0].astype(int) - expected).mean() < 20
+
+
 def test_too_long(clip: Path, tmp_path: Path) -> None:
     assert "limit is 0.5 s" in refusal(clip.read_bytes(), tmp_path, VideoLimits(max_seconds=0.5))
 
@@ -93,16 +114,33 @@ def test_decoded_size_budget(clip: Path, tmp_path: Path) -> None:
     assert "limit here is 10" in refusal(clip.read_bytes(), tmp_path, budget)
 
 
-def test_codec_outside_the_allow_list(tmp_path: Path) -> None:
-    path = tmp_path / "ffv1.mkv"
-    with av.open(str(path), "w", format="matroska") as container:
-        stream = container.add_stream("ffv1", rate=24)
-        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
-        for array in moving_frames(3):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array[:32, :32]), format="rgb24")
+def write_clip(path: Path, codec: str, container_format: str, size: int = 64, count: int = 6) -> None:
+    with av.open(str(path), "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=24)
+        stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
+        for array in moving_frames(count):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array[:size, :size]), format="rgb24")
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
+
+
+def test_codec_outside_the_allow_list(tmp_path: Path) -> None:
+    path = tmp_path / "ffv1.mkv"
+    write_clip(path, "ffv1", "matroska", size=32, count=3)
     assert "codec 'ffv1' is not supported" in refusal(path.read_bytes(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("encoder", "container_format"), [("libvpx-vp9", "webm"), ("libsvtav1", "mp4"), ("libx265", "mp4")]
+)
+def test_other_allowed_codecs_decode(tmp_path: Path, encoder: str, container_format: str) -> None:
+    """Allowed by codec, whatever decoder FFmpeg picks (AV1 decodes with libdav1d)."""
+    if encoder not in av.codecs_available:
+        pytest.skip(f"this PyAV build has no {encoder} encoder")
+    path = tmp_path / f"clip.{container_format}"
+    write_clip(path, encoder, container_format)
+    frames, fps = decode_video_file(path, VideoLimits())
+    assert frames.shape == (6, 64, 64, 3) and fps == pytest.approx(24.0)
 
 
 def test_a_hanging_decoder_costs_only_its_own_time(clip: Path, tmp_path: Path) -> None:

@@ -120,6 +120,18 @@ def refusal_reason(ip: IPAddress, *, host_allowed: bool, allowed_networks: Seque
     return None
 
 
+def ascii_host(host: str) -> str:
+    """The host as the resolver will see it: IDNA-mapped, so "127。0。0。1" or "①②⑦.0.0.1" are
+    recognised as the numeric addresses they become, lower case, without a trailing dot."""
+    bare = host.strip("[]").rstrip(".")
+    if not bare.isascii():
+        try:
+            bare = bare.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise AddressRefused(f"invalid host name {host!r}") from exc
+    return bare.lower().rstrip(".")
+
+
 def resolve_checked(host: str, port: int, allow_private_hosts: Iterable[str]) -> IPAddress:
     """Resolve ``host`` once and return the address to connect to.
 
@@ -127,7 +139,7 @@ def resolve_checked(host: str, port: int, allow_private_hosts: Iterable[str]) ->
     a loopback address is refused, since the connection could land on either.
     """
     names, networks = parse_allow_list(allow_private_hosts)
-    bare = host.strip("[]").lower().rstrip(".")
+    bare = ascii_host(host)
     host_allowed = bare in names
     literal = parse_literal(bare)
     if literal is not None:

@@ -24,7 +24,7 @@ import ssl
 import time
 import typing
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpcore
 
@@ -35,6 +35,8 @@ MAX_REDIRECTS = 5
 READ_TIMEOUT_SECONDS = 10.0
 USER_AGENT = "openpika-fetch/1"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Characters left as they are when a URL is made ASCII (existing %-escapes survive).
+_URL_SAFE = "/%:@!$&'()*+,;=~-._"
 
 
 class FetchError(Exception):
@@ -165,15 +167,21 @@ def check_url(url: str, config: GuardConfig) -> _Target:
         raise DestinationRefused(f"URL scheme {scheme!r} is not allowed; use http or https")
     if parts.username is not None or parts.password is not None:
         raise DestinationRefused("URLs with credentials (user:password@host) are not allowed")
-    host = (parts.hostname or "").lower()
-    if not host:
+    if not parts.hostname:
         raise DestinationRefused("URL has no host")
-    port = port if port is not None else (443 if scheme == "https" else 80)
+    default_port = 443 if scheme == "https" else 80
     try:
-        address = addresses.resolve_checked(host, port, config.allow_private_hosts)
+        host = addresses.ascii_host(parts.hostname)
+        address = addresses.resolve_checked(host, port or default_port, config.allow_private_hosts)
     except AddressRefused as exc:
         raise DestinationRefused(str(exc)) from exc
-    return _Target(url=url, host=host, port=port, address=address)
+    # The request names the host in its ASCII (IDNA) form, the one that was checked.
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    path = quote(parts.path or "/", safe=_URL_SAFE)
+    ascii_url = urlunsplit((scheme, netloc, path, quote(parts.query, safe=_URL_SAFE + "?"), ""))
+    return _Target(url=ascii_url, host=host, port=port or default_port, address=address)
 
 
 def _timeouts(config: GuardConfig, deadline: float) -> dict[str, float]:
@@ -212,7 +220,7 @@ def _request(
                 ) as pool,
                 pool.stream(
                     method,
-                    current,
+                    target.url,
                     headers=request_headers,
                     content=body,
                     extensions={"timeout": _timeouts(config, deadline)},
@@ -223,7 +231,7 @@ def _request(
                     location = _header(response, b"location")
                     if not location:
                         raise FetchFailed(f"redirect {status} without a Location header")
-                    current = urljoin(current, location)
+                    current = urljoin(target.url, location)
                     if status == 303:
                         method, body = "GET", None
                     continue

@@ -162,7 +162,8 @@ def _probe_and_decode(
         if not container.streams.video:
             raise MediaRejected("the file has no video stream")
         stream = container.streams.video[0]
-        codec = stream.codec_context.name
+        # The codec, not the decoder FFmpeg picked for it (AV1 decodes with "libdav1d").
+        codec = stream.codec_context.codec.canonical_name
         if codec not in ALLOWED_CODECS:
             raise MediaRejected(f"video codec {codec!r} is not supported; use H.264, H.265, VP8/9 or AV1")
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -188,6 +189,7 @@ def _probe_and_decode(
         stream.thread_type = "AUTO"
         stream.codec_context.thread_count = 2
         count = 0
+        quarter_turns = 0
         with open(raw_path, "wb") as out:
             try:
                 for frame in container.decode(stream):
@@ -195,7 +197,13 @@ def _probe_and_decode(
                         raise MediaRejected(f"video has more than {max_frames} frames; shorten it")
                     if frame.time is not None and frame.time > slack_seconds:
                         raise MediaRejected(f"video is longer than {limits.max_seconds:g} s")
+                    if count == 0:
+                        # Phones store portrait video sideways plus a display matrix; apply it as
+                        # players (and ffmpeg's autorotate) do. rotation: degrees counter-clockwise.
+                        quarter_turns = round((frame.rotation or 0) / 90) % 4
                     rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
+                    if quarter_turns:
+                        rgb = np.rot90(rgb, quarter_turns)
                     out.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
                     count += 1
             except av.FFmpegError as exc:
@@ -204,6 +212,8 @@ def _probe_and_decode(
                 # A damaged tail: keep the frames decoded so far, as players do.
         if count == 0:
             raise MediaRejected("the video has no decodable frames")
+        if quarter_turns % 2:
+            width, height = height, width
         return {"ok": True, "frames": count, "width": width, "height": height, "fps": fps}
 
 
