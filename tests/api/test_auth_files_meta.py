@@ -36,7 +36,7 @@ def test_a_key_sees_only_its_own_requests(keyed_api: Api) -> None:
 def test_jwks_is_public(keyed_api: Api) -> None:
     response = keyed_api.queue.get("/.well-known/jwks.json")
     assert response.status_code == 200
-    assert isinstance(response.json()["keys"], list)
+    assert [(key["kty"], key["crv"]) for key in response.json()["keys"]] == [("OKP", "Ed25519")]
 
 
 def test_files_are_served_with_type_and_ranges(api: Api) -> None:

@@ -64,6 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "OPENPIKA_API_KEYS": "e2e-key,other-key",
         "OPENPIKA_HOST": "127.0.0.1",
         "OPENPIKA_HEARTBEAT_SECONDS": "0.5",  # how fast a running job notices its cancel
+        "OPENPIKA_FETCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1",  # the webhook receiver of test_webhooks
         "OPENPIKA_ENGINE_OVERRIDES": json.dumps(
             {SLEEP_ENDPOINT: "fixture:sleep", PROGRESS_ENDPOINT: "fixture:progress"}
         ),
