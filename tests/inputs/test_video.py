@@ -89,6 +89,7 @@ def test_display_rotation_is_applied_as_players_do(tmp_path: Path, angle: int, t
     path = tmp_path / "rotated.mp4"
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=24)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
         stream.set_display_rotation(angle)
         for _ in range(3):
@@ -117,6 +118,7 @@ def test_decoded_size_budget(clip: Path, tmp_path: Path) -> None:
 def write_clip(path: Path, codec: str, container_format: str, size: int = 64, count: int = 6) -> None:
     with av.open(str(path), "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=24)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
         for array in moving_frames(count):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array[:size, :size]), format="rgb24")
