@@ -46,6 +46,9 @@ def endpoint_report(settings: Settings, registry: ModelRegistry) -> list[tuple[s
         if spec.kind == "pikaffects":
             ready = [e for e in registry.effects if not registry.effect_problems(e)]
             target += f" + effect LoRAs ({len(ready)} of 16 effects ready: {', '.join(ready) or 'none'})"
+            if not ready:  # the endpoint works once any one effect has its LoRA
+                for effect in registry.effects:
+                    problems += [p for p in registry.effect_problems(effect) if p not in problems]
         single = registry.routes.get("pikaframes/single-prompt")
         if spec.kind == "pikaframes" and single is not None:
             target += f" (one prompt: {single.model})"
