@@ -7,7 +7,10 @@ cancel stops them within a fraction of a second. The worker encodes the clip and
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +21,22 @@ import numpy as np
 
 from ..errors import Cancelled
 
+_scratch_root: Path | None = None
+_scratch_lock = threading.Lock()
+
+
+def _default_tmp_dir() -> Path:
+    """A scratch dir for contexts built without one (tests, benchmarks, the CLI). They all live under
+    one per-process root removed at exit, so nothing piles up in /tmp; the worker passes its own
+    per-job dir and deletes it after each job."""
+    global _scratch_root
+    with _scratch_lock:
+        if _scratch_root is None:
+            _scratch_root = Path(tempfile.mkdtemp(prefix="openpika-scratch-"))
+            atexit.register(shutil.rmtree, _scratch_root, True)
+        return Path(tempfile.mkdtemp(dir=_scratch_root))
+
+
 LogLevel = Literal["INFO", "WARN", "ERROR", "DEBUG", "STDOUT", "STDERR"]
 
 
@@ -26,7 +45,7 @@ class RunContext:
     """What an engine may use while it runs. Every callback is safe to call often."""
 
     request_id: str = "local"
-    tmp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="openpika-")))
+    tmp_dir: Path = field(default_factory=_default_tmp_dir)
     on_log: Callable[[str, LogLevel], None] = lambda message, level: None
     on_progress: Callable[[float], None] = lambda fraction: None
     is_cancelled: Callable[[], bool] = lambda: False
