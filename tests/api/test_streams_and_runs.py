@@ -173,3 +173,17 @@ def test_a_run_whose_client_hangs_up_is_cancelled(api: Api, mode: str) -> None:
     status = api.store.get(job.id)
     assert status is not None and status.is_finished and status.error is not None
     assert status.error.error_type == "request_cancelled"
+
+
+def test_sync_run_past_its_timeout_is_504_and_the_job_is_cancelled(tmp_path: object) -> None:
+    from tests.api.conftest import make_api
+
+    gen = make_api(tmp_path, sync_run_timeout=0.2)  # type: ignore[arg-type]
+    api = next(gen)
+    response = api.run.post(f"/{I2V}", json=I2V_INPUT)
+    assert response.status_code == 504
+    assert response.json()["error_type"] == "request_timeout"
+    job = api.store.get(response.headers["x-fal-request-id"])
+    assert job is not None and job.is_finished and job.error is not None
+    assert job.error.error_type == "request_cancelled"
+    gen.close()

@@ -5,7 +5,6 @@ Kept on ``app.state.api`` by ``create_app``; routes reach it with ``api_context(
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from ..jobs.model import Job
 from ..jobs.store import JobStore
 from ..settings import Settings
+from ..storage import FileStore
 from .auth import KeyChecker
 from .protocol import owner_alias, request_not_found
 
@@ -39,7 +39,7 @@ class ApiTuning:
 class ApiContext:
     settings: Settings
     store: JobStore
-    files: Any  # openpika.storage FileStore (duck-typed: path_for, save_bytes)
+    files: FileStore
     keys: KeyChecker
     tuning: ApiTuning = field(default_factory=ApiTuning)
     # Uploads announced by /storage/upload/initiate and not yet PUT: token -> details.
@@ -96,9 +96,3 @@ class ApiContext:
 def api_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.api
     return context
-
-
-async def sleep_or_disconnect(request: Request, seconds: float) -> bool:
-    """Sleep; True if the client went away meanwhile."""
-    await asyncio.sleep(seconds)
-    return await request.is_disconnected()

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..endpoints import EndpointSpec, get_endpoint
-from ..jobs.model import Job, JobError, JobStatus
+from ..jobs.model import Job, JobStatus
 from .context import ApiContext, api_context
 from .protocol import json_response, path_not_found, result_response, submit_body
 from .queue_routes import sse_event, sse_response, status_changes
@@ -55,14 +55,9 @@ ROUTES = [Route("/{endpoint_path:path}", post_endpoint, methods=["POST"])]
 
 
 def _timed_out(job: Job, seconds: float) -> Response:
-    error = JobError(
-        status_code=504,
-        body={"detail": "Request timed out", "error_type": "request_timeout"},
-        message=f"Synchronous run exceeded {seconds:.0f} s",
-        error_type="request_timeout",
-        headers={"x-fal-error-type": "request_timeout"},
-    )
-    return json_response(error.body, error.status_code, {**error.headers, "x-fal-request-id": job.id})
+    """fal's infrastructure timeout shape (the job itself is cancelled)."""
+    body = {"detail": f"Request timed out after {seconds:.0f} s", "error_type": "request_timeout"}
+    return json_response(body, 504, {"x-fal-error-type": "request_timeout", "x-fal-request-id": job.id})
 
 
 async def synchronous_run(request: Request, context: ApiContext, job: Job) -> Response:

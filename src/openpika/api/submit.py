@@ -139,6 +139,6 @@ async def enqueue(request: Request, context: ApiContext, spec: EndpointSpec, own
 def queue_position(context: ApiContext, job: Job) -> int:
     """The position for a submit answer; never lets a store hiccup turn a queued submit into a 5xx."""
     try:
-        return context.store.queue_position(job.id) or 0
+        return context.queue_position(job.id)  # cached: the first status polls reuse it
     except Exception:
         return 0
