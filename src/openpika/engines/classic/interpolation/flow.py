@@ -1,0 +1,165 @@
+"""Bidirectional dense optical flow between two keyframes, global motion first, residual second.
+
+Flow is computed once per keyframe pair at a reduced working resolution (measured: DIS at half
+resolution with the finest pyramid level on is both faster and no worse for interpolation than DIS
+MEDIUM at full resolution), then every intermediate frame reuses it.
+
+Coarse to fine: a homography (``alignment``) absorbs the camera's global motion, DIS's own image
+pyramid then finds the residual flow, from coarse to fine. Luma is photometrically normalised first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .alignment import GlobalMotion, estimate_global_motion, homography_displacement
+from .photometric import normalised_luma
+
+# Long side of the working resolution for flow: 720p keyframes are analysed at 640x360.
+WORKING_LONG_SIDE = 640
+# A homography that moves the frame by less than this (working pixels) is left to the flow alone.
+_MIN_GLOBAL_DISPLACEMENT = 1.5
+# Window (working pixels) over which a motion layer must explain the image to be chosen.
+_LAYER_WINDOW = 15
+# A secondary layer replaces the dominant one where its error is below PREFERENCE * error - BIAS.
+_LAYER_PREFERENCE = 0.8
+_LAYER_BIAS = -2.0
+# Overrides of DIS MEDIUM's parameters.
+DIS_PARAMS: dict[str, int] = {}
+NORMALISE_LUMA = True
+
+
+@dataclass(frozen=True)
+class PairFlow:
+    """Flows at working resolution: ``forward[y, x]`` moves pixel (x, y) of A to its place in B."""
+
+    forward: np.ndarray  # (h, w, 2) float32, A -> B
+    backward: np.ndarray  # (h, w, 2) float32, B -> A
+    global_motion: GlobalMotion
+    used_global: bool
+    layers: tuple[np.ndarray, ...]  # the motion layers (A -> B matrices) that seeded the flow
+    gray_a: np.ndarray  # the normalised luma the flow was computed on
+    gray_b: np.ndarray
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the working resolution."""
+        return self.forward.shape[1], self.forward.shape[0]
+
+
+def working_size(width: int, height: int, long_side: int | None = None) -> tuple[int, int]:
+    long_side = long_side or WORKING_LONG_SIDE
+    scale = min(1.0, long_side / max(width, height))
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def _dis() -> cv2.DISOpticalFlow:
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    for name, value in DIS_PARAMS.items():
+        getattr(dis, f"set{name}")(value)
+    return dis
+
+
+def identity_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+
+
+def _apply_homography(matrix: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = matrix.astype(np.float64)
+    z = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
+    z = np.where(np.abs(z) < 1e-6, 1e-6, z)
+    return (
+        ((m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) / z).astype(np.float32),
+        ((m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) / z).astype(np.float32),
+    )
+
+
+def layer_flow(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+    gx, gy = identity_grid(width, height)
+    tx, ty = _apply_homography(matrix, gx, gy)
+    return np.dstack([tx - gx, ty - gy])
+
+
+def initial_flow(src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> np.ndarray | None:
+    """A dense starting flow src -> dst: zero, except where one of the motion layers explains the
+    local neighbourhood clearly better (smaller photometric error); None without layers.
+
+    This is how large displacements get into DIS: its patch search only looks near its starting
+    point, so an object that moved across the frame must be given a start near its true motion.
+    """
+    if not layers:
+        return None
+    h, w = src.shape
+    gx, gy = identity_grid(w, h)
+    src_f = src.astype(np.float32)
+
+    def cost(flow: np.ndarray | None) -> np.ndarray:
+        warped = dst if flow is None else cv2.remap(dst, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
+                                                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        return cv2.blur(np.abs(src_f - warped.astype(np.float32)), (_LAYER_WINDOW, _LAYER_WINDOW))
+
+    init = np.zeros((h, w, 2), np.float32)
+    best = cost(None) * _LAYER_PREFERENCE + _LAYER_BIAS
+    for matrix in layers:
+        flow = layer_flow(matrix, w, h)
+        candidate = cost(flow)
+        better = candidate < best
+        init[better] = flow[better]
+        best = np.where(better, candidate, best)
+    return init
+
+
+def _flow(dis: cv2.DISOpticalFlow, src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
+    """Flow src -> dst. With motion layers (src -> dst matrices, dominant first): dst is aligned to
+    src by the dominant one, DIS finds the residual (started from the other layers where they fit
+    better), and the two compose."""
+    if not layers:
+        return dis.calc(src, dst, None)  # type: ignore[call-overload]
+    h, w = src.shape
+    dominant = layers[0]
+    aligned = cv2.warpPerspective(dst, dominant, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    inverse = np.linalg.inv(dominant)
+    # OpenCV's DIS starts from the flow passed in when it has the image's size (CV_32FC2).
+    init = initial_flow(src, aligned, [inverse @ m for m in layers[1:]])
+    residual = dis.calc(src, aligned, init)  # type: ignore[arg-type]
+    gx, gy = identity_grid(w, h)
+    tx, ty = _apply_homography(dominant, gx + residual[..., 0], gy + residual[..., 1])
+    return np.dstack([tx - gx, ty - gy])
+
+
+def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int | None = None) -> PairFlow:
+    """Forward and backward flow between two RGB images of the same size, at working resolution."""
+    h, w = image_a.shape[:2]
+    size = working_size(w, h, long_side)
+    small_a = cv2.resize(image_a, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_a
+    small_b = cv2.resize(image_b, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_b
+    if NORMALISE_LUMA:
+        gray_a, gray_b = normalised_luma(small_a), normalised_luma(small_b)
+    else:
+        gray_a, gray_b = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (small_a, small_b))
+    motion = estimate_global_motion(gray_a, gray_b)
+    layers = list(motion.layers)
+    moving = any(homography_displacement(m, gray_a.shape) >= _MIN_GLOBAL_DISPLACEMENT for m in layers)
+    if not moving:  # everything is (nearly) still: plain DIS from zero does best
+        layers = []
+    dis = _dis()
+    forward = _flow(dis, gray_a, gray_b, layers)
+    backward = _flow(dis, gray_b, gray_a, [np.linalg.inv(m) for m in layers])
+    return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
+
+
+def warp_flow(flow: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """Sample ``flow`` at (map_x, map_y) (bilinear, border replicated)."""
+    return cv2.remap(flow, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistency_error(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Forward-backward error |flow(x) + other(x + flow(x))| per pixel, in working pixels."""
+    h, w = flow.shape[:2]
+    gx, gy = identity_grid(w, h)
+    back = warp_flow(other, gx + flow[..., 0], gy + flow[..., 1])
+    return np.linalg.norm(flow + back, axis=2)

@@ -1,0 +1,173 @@
+"""Intermediate frames between two keyframes: warp both ends to time t along the flow and blend.
+
+For a pixel x of the frame at time t we need where it comes from in A and in B. Scaling the flow
+found at x (F_t->A ~ t * F_B->A(x)) is the usual shortcut, but it reads the flow at the wrong place
+when things move. Here the flow is also *reversed*: p + t * F_A->B(p) = x is solved for p by
+fixed-point iteration (a few cheap remaps at working resolution), which is what forward splatting
+computes, without its holes. The two estimates are fused (measured: better than either alone).
+
+Blend weights: each keyframe by its closeness in time, and a sample that falls outside its keyframe
+(a region the camera only sees at the other end of a pan or zoom) gets no weight, so frame borders
+do not smear. All maps are built at working resolution and resized once to full resolution, where
+each frame costs two remaps and one weighted blend.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .flow import PairFlow, bidirectional_flow, consistency_error, identity_grid, layer_flow, warp_flow
+
+_REVERSAL_ITERATIONS = 3
+# Share of the shortcut estimate in the fused flow to time t, where the two agree within _AGREE px.
+_FUSE = 0.3
+_AGREE = 2.0
+# Reversal residual (working pixels) under which a solution counts as converged, and at which a
+# sample's blend weight halves (it is then probably occluded at that end).
+_CONVERGED = 0.5
+_MISS_SCALE = 1.0
+_SCORE_MARGIN = 0.5
+_OUTSIDE_WEIGHT = 1e-3
+_EDGE_RAMP = 12.0
+# Colour gains between keyframes are applied only when some channel differs by more than this.
+_GAIN_TOLERANCE = 0.02
+GAIN = True
+
+
+class PairInterpolator:
+    """Frames between keyframes A (t=0) and B (t=1). Flow is computed once, in the constructor."""
+
+    def __init__(self, image_a: np.ndarray, image_b: np.ndarray, flow: PairFlow | None = None) -> None:
+        if image_a.shape != image_b.shape:
+            raise ValueError(f"keyframes differ in size: {image_a.shape} vs {image_b.shape}")
+        self.image_a = image_a
+        self.image_b = image_b
+        self.flow = flow if flow is not None else bidirectional_flow(image_a, image_b)
+        self._w, self._h = self.flow.size
+        self._grid = identity_grid(self._w, self._h)
+        layers = list(self.flow.layers) or [np.eye(3)]
+        # Starting points for flow reversal: every motion layer, per direction. The first (dominant)
+        # layer is what "moving against" is measured from. Stillness is not added when a layer
+        # exists: a still start converges to spurious solutions in flat areas of a camera move.
+        self._starts_forward = [layer_flow(m, self._w, self._h) for m in layers]
+        self._starts_backward = [layer_flow(np.linalg.inv(m), self._w, self._h) for m in layers]
+        self._gain = _colour_gain(image_a, image_b, self.flow) if GAIN else None
+        self._t = 0.0
+        self._full_h, self._full_w = image_a.shape[:2]
+        self._scale = np.array([self._full_w / self._w, self._full_h / self._h], dtype=np.float32)
+        # Working pixel centres in full-resolution coordinates: resizing sx*(x+0.5)-0.5 + sx*d(x)
+        # bilinearly gives exactly X + sx*d at every full-resolution pixel X.
+        self._base = np.dstack(self._grid) * self._scale + (self._scale - 1.0) / 2.0
+
+    def _reverse(self, flow: np.ndarray, starts: list[np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets d(x) with p = x + d(x) solving p + t * flow(p) = x (flow reversal to time t),
+        and each pixel's residual |p + t * flow(p) - x| (large: x is not visible from this end).
+
+        The fixed point is sought from several starts: the flow at x itself and each motion layer's
+        flow. Where several converge (x is covered by something that moved there, and by what stood
+        there), the one moving most against the dominant motion wins: the independently moving
+        object is taken to be in front.
+        """
+        gx, gy = self._grid
+        best_offset: np.ndarray | None = None
+        best_residual = np.empty(0, np.float32)
+        best_score = np.empty(0, np.float32)
+        dominant = starts[0]
+        for start in [flow, *starts]:
+            offset = -t * start
+            for _ in range(_REVERSAL_ITERATIONS):
+                offset = -t * warp_flow(flow, gx + offset[..., 0], gy + offset[..., 1])
+            source_flow = warp_flow(flow, gx + offset[..., 0], gy + offset[..., 1])
+            residual = np.linalg.norm(offset + t * source_flow, axis=2)
+            score = np.linalg.norm(
+                source_flow - warp_flow(dominant, gx + offset[..., 0], gy + offset[..., 1]), axis=2
+            )
+            # Rank: converged first, then the most independent motion; unconverged by residual.
+            score = np.where(residual < _CONVERGED, score, -residual)
+            if best_offset is None:
+                best_offset, best_residual, best_score = offset, residual, score
+                continue
+            better = score > best_score + _SCORE_MARGIN
+            best_offset = np.where(better[..., None], offset, best_offset)
+            best_residual = np.where(better, residual, best_residual)
+            best_score = np.where(better, score, best_score)
+        assert best_offset is not None
+        return best_offset, best_residual
+
+    def _inside(self, offset: np.ndarray) -> np.ndarray:
+        gx, gy = self._grid
+        x, y = gx + offset[..., 0], gy + offset[..., 1]
+        # Distance to the nearest frame edge; the weight ramps up over _EDGE_RAMP pixels so the seam
+        # where one keyframe's view ends is feathered, not a hard line.
+        margin = np.minimum(np.minimum(x + 0.5, self._w - 0.5 - x), np.minimum(y + 0.5, self._h - 0.5 - y))
+        return np.clip(margin / _EDGE_RAMP, _OUTSIDE_WEIGHT, 1.0).astype(np.float32)
+
+    def frame_at(self, t: float) -> np.ndarray:
+        """The RGB uint8 frame at time t in [0, 1]; exactly A at 0 and exactly B at 1."""
+        if t <= 0.0:
+            return self.image_a.copy()
+        if t >= 1.0:
+            return self.image_b.copy()
+        self._t = t
+        fwd, bwd = self.flow.forward, self.flow.backward
+        to_a, miss_a = self._reverse(fwd, self._starts_forward, t)
+        to_b, miss_b = self._reverse(bwd, self._starts_backward, 1.0 - t)
+        # Fuse with the shortcut estimate where both agree (averaging two noisy estimates).
+        to_a = self._fuse(to_a, t * bwd)
+        to_b = self._fuse(to_b, (1.0 - t) * fwd)
+        weight_a = (1.0 - t) * self._inside(to_a)
+        weight_b = t * self._inside(to_b)
+        if len(self.flow.layers) > 1:
+            # Independently moving objects: a sample whose reversal did not converge shows what the
+            # object uncovers or covers at that end; the other end fills it in. (Measured on real
+            # footage without such layers, this weighting costs PSNR, so it is kept to this case.)
+            weight_a /= 1.0 + (miss_a / _MISS_SCALE) ** 2
+            weight_b /= 1.0 + (miss_b / _MISS_SCALE) ** 2
+        total = weight_a + weight_b + 1e-6
+        return self._blend(to_a, to_b, weight_a / total, weight_b / total)
+
+    @staticmethod
+    def _fuse(reversed_offset: np.ndarray, shortcut: np.ndarray) -> np.ndarray:
+        agree = np.linalg.norm(reversed_offset - shortcut, axis=2, keepdims=True) < _AGREE
+        return np.where(agree, (1 - _FUSE) * reversed_offset + _FUSE * shortcut, reversed_offset)
+
+    def _to_full(self, array: np.ndarray) -> np.ndarray:
+        if (self._full_w, self._full_h) == (self._w, self._h):
+            return array
+        return cv2.resize(array, (self._full_w, self._full_h), interpolation=cv2.INTER_LINEAR)
+
+    def _blend(
+        self, to_a: np.ndarray, to_b: np.ndarray, weight_a: np.ndarray, weight_b: np.ndarray
+    ) -> np.ndarray:
+        map_a = self._to_full(self._base + to_a * self._scale)
+        map_b = self._to_full(self._base + to_b * self._scale)
+        from_a = cv2.remap(self.image_a, map_a, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+        from_b = cv2.remap(self.image_b, map_b, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+        if self._gain is not None:
+            # Photometric change (exposure, white balance): both samples are brought to the colour
+            # of time t, so they agree where they are blended and show no seam where only one is.
+            from_a = cv2.multiply(from_a, _scalar(self._gain**self._t))  # type: ignore[call-overload]
+            from_b = cv2.multiply(from_b, _scalar(self._gain ** (self._t - 1.0)))  # type: ignore[call-overload]
+        return cv2.blendLinear(from_a, from_b, self._to_full(weight_a), self._to_full(weight_b))
+
+
+def _scalar(gain: np.ndarray) -> tuple[float, float, float, float]:
+    """A per-channel gain as the 4-tuple OpenCV reads as a scalar (one factor per channel)."""
+    return (float(gain[0]), float(gain[1]), float(gain[2]), 1.0)
+
+
+def _colour_gain(image_a: np.ndarray, image_b: np.ndarray, flow: PairFlow) -> np.ndarray | None:
+    """Per-channel gain B/A measured where the flow matches A's pixels to B's (None: no change)."""
+    w, h = flow.size
+    small_a = cv2.resize(image_a, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_b = cv2.resize(image_b, (w, h), interpolation=cv2.INTER_AREA)
+    gx, gy = identity_grid(w, h)
+    warped_b = cv2.remap(small_b, gx + flow.forward[..., 0], gy + flow.forward[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)  # fmt: skip
+    matched = consistency_error(flow.forward, flow.backward) < 1.0
+    if matched.sum() < 0.05 * matched.size:
+        return None
+    gain = warped_b[matched].mean(axis=0) / np.maximum(small_a[matched].mean(axis=0), 1.0)
+    gain = np.clip(gain, 0.5, 2.0)
+    return gain if float(np.abs(gain - 1.0).max()) > _GAIN_TOLERANCE else None
