@@ -12,8 +12,8 @@ from skimage import data
 
 from openpika.engines.base import RunContext
 from openpika.engines.classic import depth
-from openpika.engines.classic.subject import Box, Subject
 from openpika.engines.classic.image_to_video import render_image_to_video
+from openpika.engines.classic.subject import Box, Subject
 from openpika.engines.tasks import ImageToVideoTask, OutputSpec
 from openpika.errors import Cancelled
 from openpika.media.encode import encode_mp4
