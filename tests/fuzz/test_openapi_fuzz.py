@@ -24,7 +24,7 @@ from schemathesis import checks
 
 from .app import FUZZ_KEY, build_fuzz_app
 
-MAX_EXAMPLES = int(os.environ.get("OPENPIKA_FUZZ_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("OPENPIKA_FUZZ_EXAMPLES", "8"))
 REQUIRED_CHECKS = [
     checks.not_a_server_error,
     checks.response_schema_conformance,
