@@ -1,16 +1,20 @@
 """Queue API latency under many concurrent pollers: submit and status p50/p99, throughput, errors.
 
-A real ``openpika serve`` subprocess (SQLite job store, loopback, no worker by default so that the
-measurement is the API's alone and queued jobs make status compute real queue positions) is loaded
-by N pollers, each on its own keep-alive connection. Each poller submits a job, then polls its
-status every INTERVAL seconds (the JS client's 0.5 s by default; fixed schedule, so a slow answer
-does not lower the offered load), POLLS times, and starts over, until DURATION ends.
+A real ``openpika serve`` subprocess (SQLite job store, loopback, no in-process worker) is loaded
+by N pollers, each on its own keep-alive connection, behaving like fal's clients: submit, poll the
+status every INTERVAL seconds (the JS client's 0.5 s by default; a fixed schedule, so a slow answer
+does not lower the offered load) until it answers 200 COMPLETED, fetch the result, start over.
+
+A *drain* process plays a farm of workers through the same SQLite file: it claims every queued job
+and completes it JOB_SECONDS later, so the store sees worker writes beside the API's and the queue
+stays realistic. ``--no-drain`` instead lets the backlog grow (every job stays queued; status
+then pays for queue positions over thousands of jobs).
 
 The same load is run against a *peer*: a bare Starlette app on the same uvicorn settings that
 answers constant JSON of the same size. Its latency is the floor of an HTTP round trip on this
 machine; the ratio says what openpika's protocol work adds.
 
-    python benchmarks/queue_api.py [--pollers 200] [--duration 20] [--interval 0.5] [--polls 10]
+    python benchmarks/queue_api.py [--pollers 200] [--duration 20] [--interval 0.5] [--job-seconds 2]
 
 Targets on a 2-core machine: submit p99 < 20 ms, status p99 < 10 ms, zero errors.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -30,6 +35,7 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = "fal-ai/pika/v2.2/image-to-video"
@@ -46,7 +52,9 @@ PEER_APP = textwrap.dedent(
     async def submit(request):
         await request.body()
         return Response(STATUS, 200, media_type="application/json")
-    app = Starlette(routes=[Route("/{p:path}/status", status), Route("/{p:path}", submit, methods=["POST"])])
+    async def result(request): return Response(b'{"video":{"url":"x"}}', 200, media_type="application/json")
+    app = Starlette(routes=[Route("/{p:path}/status", status), Route("/{p:path}", submit, methods=["POST"]),
+                            Route("/{p:path}", result, methods=["GET"])])
     print("peer ready", flush=True)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
     """
@@ -57,6 +65,7 @@ PEER_APP = textwrap.dedent(
 class Stats:
     submit: list[float] = field(default_factory=list)
     status: list[float] = field(default_factory=list)
+    result: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -91,33 +100,66 @@ class Connection:
 async def poller(port: int, args: argparse.Namespace, stats: Stats, end: float, peer: bool) -> None:
     connection = Connection("127.0.0.1", port)
     next_at = time.monotonic() + random.uniform(0, args.interval)
+    # The peer never completes: it is "done" after as many polls as a real job needs.
+    peer_polls = max(1, round(args.job_seconds / args.interval) + 1)
+
+    async def timed(kind: list[float], method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        started = time.perf_counter()
+        answer = await connection.request(method, path, body)
+        kind.append(time.perf_counter() - started)
+        return answer
+
     try:
         while True:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             if time.monotonic() >= end:
                 return
-            started = time.perf_counter()
-            code, body = await connection.request("POST", f"/{ENDPOINT}", INPUT)
-            stats.submit.append(time.perf_counter() - started)
+            code, body = await timed(stats.submit, "POST", f"/{ENDPOINT}", INPUT)
             if code != 200:
                 stats.errors.append(f"submit {code} {body[:120]!r}")
                 return
-            status_path = "/fal-ai/pika/requests/x/status" if peer else _path(json.loads(body)["status_url"])
-            for poll in range(args.polls):
+            handle = {"status_url": "/x/y/requests/z/status", "response_url": "/x/y/requests/z"}
+            if not peer:
+                handle = json.loads(body)
+            for poll in range(10_000):
                 next_at += args.interval
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 if time.monotonic() >= end:
                     return
-                started = time.perf_counter()
-                code, body = await connection.request("GET", status_path + ("?logs=1" if poll % 2 else ""))
-                stats.status.append(time.perf_counter() - started)
+                query = "?logs=1" if poll % 2 else ""
+                code, body = await timed(stats.status, "GET", _path(handle["status_url"]) + query)
                 if code not in (200, 202):
                     stats.errors.append(f"status {code} {body[:120]!r}")
+                if code == 200 or (peer and poll + 1 >= peer_polls):
+                    break
+            code, body = await timed(stats.result, "GET", _path(handle["response_url"]))
+            if code != 200:
+                stats.errors.append(f"result {code} {body[:120]!r}")
             next_at += args.interval
     except (OSError, asyncio.IncompleteReadError) as exc:
         stats.errors.append(f"connection: {exc!r}")
     finally:
         connection.close()
+
+
+def drain(db_path: str, job_seconds: float, stop: Any) -> None:
+    """A worker farm through the same SQLite file: claim everything, complete it ``job_seconds`` later."""
+    sys.path.insert(0, str(REPO / "src"))
+    from openpika.jobs.sqlite import SQLiteJobStore
+
+    store = SQLiteJobStore(Path(db_path))
+    running: list[tuple[float, str, int]] = []
+    output = {"video": {"url": "http://127.0.0.1/files/k/output.mp4", "content_type": "video/mp4"}}
+    while not stop.is_set():
+        job = store.claim("bench-drain", 600, 3)
+        if job is not None:
+            running.append((time.monotonic() + job_seconds, job.id, job.attempt))
+            continue
+        now = time.monotonic()
+        for item in [item for item in running if item[0] <= now]:
+            store.complete(item[1], item[2], output)
+            running.remove(item)
+        time.sleep(0.01)
 
 
 def _path(url: str) -> str:
@@ -191,12 +233,13 @@ async def wait_ready(port: int) -> None:
 
 
 def report(name: str, stats: Stats, seconds: float) -> dict[str, float]:
-    total = len(stats.submit) + len(stats.status)
+    total = len(stats.submit) + len(stats.status) + len(stats.result)
     figures = {
         "submit_p50_ms": percentile(stats.submit, 0.50),
         "submit_p99_ms": percentile(stats.submit, 0.99),
         "status_p50_ms": percentile(stats.status, 0.50),
         "status_p99_ms": percentile(stats.status, 0.99),
+        "result_p99_ms": percentile(stats.result, 0.99),
         "throughput_rps": total / seconds,
         "errors": float(len(stats.errors)),
     }
@@ -204,6 +247,7 @@ def report(name: str, stats: Stats, seconds: float) -> dict[str, float]:
         f"{name:9s} requests={total:6d} submits={len(stats.submit):5d} "
         f"submit p50={figures['submit_p50_ms']:6.2f} ms p99={figures['submit_p99_ms']:6.2f} ms | "
         f"status p50={figures['status_p50_ms']:6.2f} ms p99={figures['status_p99_ms']:6.2f} ms | "
+        f"result p99={figures['result_p99_ms']:6.2f} ms | "
         f"{figures['throughput_rps']:7.1f} req/s | errors={len(stats.errors)}"
     )
     for error in stats.errors[:5]:
@@ -218,7 +262,8 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between one poller's requests")
-    parser.add_argument("--polls", type=int, default=10, help="status polls per submitted job")
+    parser.add_argument("--job-seconds", type=float, default=2.0, help="how long the drain holds each job")
+    parser.add_argument("--no-drain", action="store_true", help="no worker at all: the backlog grows")
     parser.add_argument("--workers", type=int, default=0, help="in-process workers (fixture:ok engine)")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--tmp", default=None, help="where the server's data dir goes (e.g. /dev/shm)")
@@ -231,15 +276,28 @@ def main() -> None:
         pass
     with tempfile.TemporaryDirectory(prefix="openpika-bench-", dir=args.tmp) as data_dir:
         server, port = start_openpika(data_dir, args.workers)
+        stop = multiprocessing.Event()
+        drainer = None
+        if not args.no_drain:
+            drainer = multiprocessing.Process(
+                target=drain, args=(f"{data_dir}/jobs.db", args.job_seconds, stop)
+            )
+            drainer.start()
         try:
             asyncio.run(wait_ready(port))
             stats, seconds = asyncio.run(load(port, args, peer=False))
         finally:
+            stop.set()
+            if drainer is not None:
+                drainer.join(timeout=20)
             server.terminate()
             server.wait(timeout=20)
+    drained = (
+        "no drain (backlog grows)" if args.no_drain else f"jobs complete {args.job_seconds} s after claim"
+    )
     print(
-        f"{args.pollers} pollers, one request each every {args.interval} s, {args.polls} polls per job, "
-        f"{args.duration:.0f} s, workers={args.workers}"
+        f"{args.pollers} pollers, one request each every {args.interval} s, {drained}, "
+        f"{args.duration:.0f} s, in-process workers={args.workers}"
     )
     ours = report("openpika", stats, seconds)
     if not args.no_peer:
