@@ -54,13 +54,13 @@ def refused(url: str, config: Settings, loc: tuple[str | int, ...] = LOC) -> str
         ("http://192.168.1.1/", "192.168.1.1"),
         ("http://[64:ff9b::7f00:1]/", "127.0.0.1"),
         ("http://[2002:7f00:1::]/", "127.0.0.1"),
-        ("http://localhost/", "127.0.0.1"),
+        ("http://localhost/", "resolves to a non-public address"),
         ("http://0/", "0.0.0.0"),
         ("http://0x7f.1/", "127.0.0.1"),
         ("http://127.0.0.1./", "127.0.0.1"),
         ("http://127\u30020\u30020\u30021/", "127.0.0.1"),
         ("http://\u2460\u2461\u2466.0.0.1/", "127.0.0.1"),
-        ("http://LOCALHOST/", "127.0.0.1"),
+        ("http://LOCALHOST/", "resolves to a non-public address"),
     ],
 )
 def test_private_and_obfuscated_addresses_are_refused(url: str, address: str, fake_dns: FakeDns) -> None:
@@ -71,7 +71,17 @@ def test_private_and_obfuscated_addresses_are_refused(url: str, address: str, fa
 
 def test_every_resolved_address_is_checked(fake_dns: FakeDns) -> None:
     fake_dns.table["mixed.example"] = [PUBLIC_IP, "127.0.0.1"]
-    assert "127.0.0.1" in refused("http://mixed.example/a.png", settings())
+    message = refused("http://mixed.example/a.png", settings())
+    assert "resolves to a non-public address" in message
+
+
+def test_refusals_do_not_reveal_what_internal_names_resolve_to(fake_dns: FakeDns) -> None:
+    fake_dns.table["db.corp.internal"] = ["10.20.30.40"]
+    fake_dns.table["meta.corp.internal"] = ["169.254.169.254"]
+    message = refused("http://db.corp.internal/", settings())
+    assert "10.20.30.40" not in message and "non-public" in message
+    message = refused("http://meta.corp.internal/", settings())
+    assert "169.254" not in message and "metadata" in message
 
 
 @pytest.mark.parametrize(

@@ -159,6 +159,12 @@ def resolve_checked(host: str, port: int, allow_private_hosts: Iterable[str]) ->
             raise AddressRefused(f"host {host!r} did not resolve to any address")
     for address in addresses:
         reason = refusal_reason(address, host_allowed=host_allowed, allowed_networks=networks)
-        if reason is not None:
-            raise AddressRefused(f"host {host!r} is not allowed: {reason}")
+        if reason is None:
+            continue
+        if literal is None:
+            # Say what kind of address, not which: the caller must not learn what internal
+            # names resolve to by asking us to fetch them (a DNS oracle into the LAN).
+            kind = "a link-local or metadata" if "metadata" in reason else "a non-public"
+            raise AddressRefused(f"host {host!r} is not allowed: it resolves to {kind} address")
+        raise AddressRefused(f"host {host!r} is not allowed: {reason}")
     return addresses[0]
