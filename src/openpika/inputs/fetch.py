@@ -15,7 +15,9 @@ service. The guard here:
 * counts bytes while streaming and stops at the cap (Content-Length is only a hint);
 * ignores proxy environment variables (a proxy would resolve the name itself).
 
-httpcore is used directly because httpx does not let a caller supply the network backend.
+httpcore is used directly because httpx does not let a caller supply the network backend. The
+SSRF-guard libraries we know of wrap ``requests`` (e.g. advocate), which openpika does not use, so
+the guard is kept small here and attacked by ``tests/inputs`` and ``tests/security``.
 """
 
 from __future__ import annotations

@@ -68,6 +68,10 @@ def decode_image(data: bytes, *, max_pixels: int) -> np.ndarray:
             "not a supported image: expected PNG, JPEG, WebP, GIF or BMP"
             + (" (AVIF is not supported by this installation)" if kind == "AVIF" else "")
         )
+    # Pillow warns above MAX_IMAGE_PIXELS; refusing those ourselves makes the outcome independent
+    # of the warnings filter below, which is process-wide and so only best effort across threads.
+    if Image.MAX_IMAGE_PIXELS:
+        max_pixels = min(max_pixels, int(Image.MAX_IMAGE_PIXELS))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
