@@ -58,3 +58,55 @@ def test_sigterm_lets_the_running_job_finish_then_exits_cleanly(tmp_path: Path) 
             command.kill()
             command.wait()
         store.close()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # fields after "(comm)": state, ppid, ...
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_leave_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OPENPIKA_DATA_DIR": str(tmp_path / "data")}
+    code = "from openpika.settings import Settings; from openpika.worker import run_worker_processes; run_worker_processes(Settings(), 2)"
+    supervisor = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = [p for p in children_of(supervisor.pid) if alive(p) and b"spawn_main" in cmdline(p)]
+        assert len(workers) == 2
+        supervisor.kill()  # at once: the workers may still be importing
+        supervisor.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(alive(p) for p in workers):
+            time.sleep(0.2)
+        assert not any(alive(p) for p in workers)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+        for pid in children_of(supervisor.pid):
+            os.kill(pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -28,8 +29,10 @@ RESTART_DELAY_SECONDS = 1.0
 _spawn = multiprocessing.get_context("spawn")
 
 
-def worker_process_main(settings: Settings, index: int) -> None:
-    """Entry point of one worker process."""
+def worker_process_main(settings: Settings, index: int, supervisor_pid: int | None = None) -> None:
+    """Entry point of one worker process. ``supervisor_pid``: leave (after the current job) once that
+    process is gone. It is passed in, not read here, because the supervisor may die while this
+    process is still importing."""
     from ..jobs import open_store
     from ..storage import open_file_store
     from .runner import JobRunner
@@ -45,6 +48,17 @@ def worker_process_main(settings: Settings, index: int) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    parent = supervisor_pid if supervisor_pid is not None else os.getppid()
+
+    def leave_with_the_parent() -> None:
+        # A supervisor killed with SIGKILL cannot stop its workers; orphans finish their job and go,
+        # so a restarted supervisor never ends up with twice the workers it was told to run.
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                logger.warning("supervisor (pid %d) is gone; stopping after the current job", parent)
+                stop.set()
+
+    threading.Thread(target=leave_with_the_parent, name="parent-watch", daemon=True).start()
     store = open_store(settings)
     try:
         runner = JobRunner(settings, store, open_file_store(settings), worker_id(index))
@@ -70,7 +84,7 @@ class WorkerProcessPool:
     def _spawn(self, index: int) -> BaseProcess:
         process = _spawn.Process(
             target=worker_process_main,
-            args=(self.settings, index),
+            args=(self.settings, index, os.getpid()),
             name=f"openpika-worker-{index}",
             daemon=False,
         )
