@@ -50,7 +50,7 @@ def parse_events(lines: list[str]) -> list[dict]:
 
 def test_status_stream_sends_changes_logs_once_and_closes_after_completed(api: Api) -> None:
     handle = api.queue.post(f"/{I2V}", json=I2V_INPUT).json()
-    worker = background_worker(api.store, steps=4, step_seconds=0.2)  # steps longer than a ping interval
+    worker = background_worker(api.store, steps=4, step_seconds=0.4)  # steps longer than a ping interval
     with api.queue.stream(
         "GET",
         handle["status_url"] + "/stream",
