@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,11 @@ from openpika.jobs import JobStatus
 from openpika.media.probe import probe_video, read_frames
 
 from .conftest import Rig, t2v_input
+
+
+def leftover_temp_dirs() -> list[Path]:
+    """What is left in the test's temp root (the rig points ``tempfile.tempdir`` there)."""
+    return list(Path(str(tempfile.tempdir)).iterdir())
 
 
 def wait_for(condition: object, timeout: float = 10.0) -> None:
@@ -47,7 +53,7 @@ def test_success_stores_a_real_mp4_and_completes_with_a_fal_file(rig: Rig) -> No
     assert "Rendering 24 frames at 1280x720 (fixture:ok engine)" in messages
     assert "Encoding" in messages
     assert messages[-1].startswith("Done in ") and messages[-1].endswith(" s")
-    assert list(Path(str(__import__("tempfile").tempdir)).iterdir()) == []  # temp dir removed
+    assert leftover_temp_dirs() == []  # temp dir removed
 
 
 def test_file_url_falls_back_to_public_url_then_loopback(rig: Rig) -> None:
@@ -84,7 +90,7 @@ def test_engine_exception_is_a_500_and_the_worker_carries_on(rig: Rig) -> None:
     runner.settings = runner.settings.model_copy(update={"engine": "fixture:ok"})
     assert runner.run_one() is True
     assert rig.job(fine).error is None
-    assert list(Path(str(__import__("tempfile").tempdir)).iterdir()) == []
+    assert leftover_temp_dirs() == []
 
 
 def test_unavailable_engine_is_a_503(rig: Rig) -> None:
@@ -213,4 +219,4 @@ def test_storage_failure_is_a_507_and_leaves_no_temp_files(rig: Rig, monkeypatch
         "detail": "could not store 'output.mp4': No space left on device",
         "error_type": "storage_error",
     }
-    assert list(Path(str(__import__("tempfile").tempdir)).iterdir()) == []
+    assert leftover_temp_dirs() == []
