@@ -240,6 +240,10 @@ class RegionTrack:
     motion: list[Affine]  # per input frame: frame-0 positions -> frame-t positions, input pixels
     masks: list[np.ndarray]  # per input frame: float32 work-resolution masks in [0, 1]
     feather: float  # blur sigma in work pixels
+    # Work-resolution copies of the frames, kept for colour-keyed regions (sky, colours), whose
+    # edges are re-keyed at full resolution: lattices, branches and outlines stay crisp.
+    keyed_frames: list[np.ndarray] | None = None
+    key_reach: int = 3  # work pixels past the tracked outline where the key may still take pixels
 
     def alpha(self, index: int, width: int, height: int) -> np.ndarray | None:
         """Soft float32 alpha at (height, width) for input frame ``index``; None when empty."""
@@ -248,6 +252,40 @@ class RegionTrack:
             return None
         soft = cv2.GaussianBlur(m, (0, 0), self.feather)
         return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
+
+    def alpha_for(self, index: int, frame: np.ndarray) -> np.ndarray | None:
+        """The alpha for ``frame`` (input frame ``index`` at output size). For keyed regions: solid
+        inside, and along the edge band each full-resolution pixel is judged by its RGB distance to
+        the region's local colour (a soft key: under 20 levels in, over 44 out)."""
+        h, w = frame.shape[:2]
+        soft = self.alpha(index, w, h)
+        if soft is None or self.keyed_frames is None:
+            return soft
+        inside = (self.masks[index] > 0.5).astype(np.uint8)
+        cross = np.ones((3, 3), np.uint8)
+        core = cv2.erode(inside, cross, iterations=2).astype(np.float32)
+        # Sky reaches into lattices and foliage; a coloured object's edge is only a few pixels wide.
+        band = cv2.dilate(inside, cross, iterations=self.key_reach).astype(np.float32)
+        small = self.keyed_frames[index].astype(np.float32)
+        k = (max(5, inside.shape[1] // 25) | 1,) * 2
+        weight = cv2.blur(inside.astype(np.float32), k)
+        local = cv2.blur(small * inside[..., None], k) / np.maximum(weight, 1e-3)[..., None]
+        local8 = np.clip(local + 0.5, 0, 255).astype(np.uint8)
+
+        def full(a: np.ndarray) -> np.ndarray:
+            return cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+
+        core_full = full(cv2.GaussianBlur(core, (0, 0), self.feather))
+        band_full = full(band)
+        x, y, bw, bh = cv2.boundingRect((band_full > 0.01).astype(np.uint8))
+        alpha = core_full
+        if bw and bh:
+            roi = (slice(y, y + bh), slice(x, x + bw))
+            diff = cv2.absdiff(frame[roi], full(local8)[roi]).astype(np.float32)
+            distance = cv2.magnitude(cv2.magnitude(diff[..., 0], diff[..., 1]), diff[..., 2])
+            key = np.clip((44.0 - distance) / 24.0, 0.0, 1.0) * band_full[roi]
+            alpha[roi] = np.maximum(alpha[roi], key)
+        return alpha
 
 
 def locate_and_track(
@@ -301,7 +339,16 @@ def locate_and_track(
     )
     description = f"{query.kind} region covering {mask.mean():.0%} of the first frame"
     motion = [to_full_units(identity(), scale), *motion[1:]]
-    return RegionTrack(description, box, motion, masks, feather=max(1.0, size[0] / 300.0))
+    keyed = small if query.kind in ("sky", "colour") else None
+    return RegionTrack(
+        description,
+        box,
+        motion,
+        masks,
+        feather=max(1.0, size[0] / 300.0),
+        keyed_frames=keyed,
+        key_reach=8 if query.kind == "sky" else 3,
+    )
 
 
 def _recut(
