@@ -46,8 +46,8 @@ from .parallax import (
 from .prefetch import prefetched
 
 TURBO_PLANE_DEPTH = 1.6  # a single plane this far away: a dolly pushes in ~10 %, like a gentle zoom
-# Headroom for magnification during the move: the source is kept this much larger than the frame.
-SOURCE_HEADROOM = 1.35
+# The most magnification headroom kept in the source (a fast push-in needs about this much).
+SOURCE_HEADROOM = 1.5
 AMOUNTS = (1.0, 0.8, 0.64, 0.5, 0.4, 0.3, 0.2)
 FIT_SAMPLES = 25
 
@@ -59,10 +59,40 @@ class _Shot:
     trajectory: Trajectory
 
 
-def _working_image(image: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
-    """Shrink a large source once (INTER_AREA) to what the frame can show at the move's peak."""
+def _peak_magnification(plan: CameraPlan, task: ImageToVideoTask, src_w: int, src_h: int) -> float:
+    """How much larger than the cover fit a near (depth 1) or far (depth 3) plane gets in the move."""
+    out = task.output
+    cover = max(out.width / src_w, out.height / src_h)
+    centre = np.array([(src_w - 1) / 2.0, (src_h - 1) / 2.0, 1.0])
+    peak = 1.0
+    for depth in (1.0, 3.0):
+        plane = Layer(np.zeros((1, 1, 3), np.uint8), np.array([0.0, 0.0, 1.0 / depth]))
+        shot = _fit_shot(
+            plan,
+            out.seconds,
+            task.seed,
+            plane,
+            None,
+            (0.0, 0.0, 1.0),
+            (src_w, src_h),
+            (out.width, out.height),
+        )
+        for t in np.linspace(0.0, out.seconds, FIT_SAMPLES):
+            hom = shot.framing.homography(shot.trajectory.pose(float(t)), plane.normal)
+            p = hom @ centre
+            jac = (hom[:2, :2] * p[2] - np.outer(p[:2], hom[2, :2])) / (p[2] * p[2])
+            peak = max(peak, float(np.sqrt(abs(np.linalg.det(jac)))) / cover)
+    return peak
+
+
+def _working_image(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask) -> np.ndarray:
+    """Shrink a large source once (INTER_AREA) to what the frame shows at the move's peak: every
+    later step (matting, plate, warps) then costs no more than the output needs, and no frame
+    magnifies the source past its own resolution."""
     h, w = image.shape[:2]
-    factor = max(out_w / w, out_h / h) * SOURCE_HEADROOM
+    out = task.output
+    headroom = min(SOURCE_HEADROOM, 1.05 * _peak_magnification(plan, task, w, h))
+    factor = max(out.width / w, out.height / h) * headroom
     if factor >= 1.0:
         return image
     size = (max(2, round(w * factor)), max(2, round(h * factor)))
@@ -148,7 +178,7 @@ def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
 
     def frames() -> Iterator[np.ndarray]:
         # Setup runs on the first frame request, so the worker's progress and cancel cover it.
-        image = _working_image(np.ascontiguousarray(task.image[..., :3]), out.width, out.height)
+        image = _working_image(np.ascontiguousarray(task.image[..., :3]), plan, task)
         shot = _turbo_shot(image, plan, task) if task.turbo else _parallax_shot(image, plan, task, ctx)
         ctx.check_cancelled()
         life = Atmosphere(plan, out.width, out.height, out.fps, task.seed)
