@@ -254,3 +254,17 @@ def test_storage_failure_is_a_507_and_leaves_no_temp_files(rig: Rig, monkeypatch
         "error_type": "storage_error",
     }
     assert leftover_temp_dirs() == []
+
+
+def test_a_flaky_log_or_progress_store_does_not_fail_the_job(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(rig.store, "append_log", broken)
+    monkeypatch.setattr(rig.store, "set_progress", broken)
+    request_id = rig.submit(t2v_input("sleep=0.3"))
+    rig.runner(engine="fixture:sleep").run_one()
+    job = rig.job(request_id)
+    assert job.status is JobStatus.COMPLETED and job.error is None and job.result is not None

@@ -139,11 +139,20 @@ class JobRunner:
             lease.shutting_down.set()
         self._current = lease
 
+        # Logs and progress are best effort: a store hiccup must not fail a render that is going well.
         def log(message: str, level: LogLevel = "INFO") -> None:
-            self.store.append_log(job.id, LogEntry(message, level, _timestamp()))
+            try:
+                self.store.append_log(job.id, LogEntry(message, level, _timestamp()))
+            except Exception:
+                logger.warning("job %s: could not store log line %r", job.id, message, exc_info=True)
 
         def progress(fraction: float) -> None:
-            if not self.store.set_progress(job.id, job.attempt, fraction):
+            try:
+                owned = self.store.set_progress(job.id, job.attempt, fraction)
+            except Exception:
+                logger.warning("job %s: could not store progress", job.id, exc_info=True)
+                return
+            if not owned:
                 lease.lost = True
 
         ctx = RunContext(
