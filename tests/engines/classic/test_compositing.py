@@ -188,3 +188,43 @@ def test_odd_sized_input_is_fitted_to_the_even_output(scene: np.ndarray, red_bal
     ):
         frames = _render(clip.frames)
         assert len(frames) == 7 and all(f.shape == (108, 192, 3) for f in frames)
+
+
+def test_added_object_grows_when_the_camera_zooms_in(scene: np.ndarray, red_ball: np.ndarray) -> None:
+    n, zoom = 12, 1.3
+    frames_in = []
+    for t in range(n):
+        z = 1.0 + (zoom - 1.0) * t / (n - 1)
+        m = np.array([[z, 0, W / 2 - z * 200], [0, z, H / 2 - z * 133]], dtype=np.float64)
+        frames_in.append(cv2.warpAffine(scene, m, (W, H), flags=cv2.INTER_LINEAR))
+    task = AdditionTask(InputVideo(np.stack(frames_in), 24.0), red_ball, "", "", 0, OutputSpec(W, H, 24, n))
+    frames = _render(render_addition(task, RunContext()).frames)
+    growth = _red(frames[-1]).sum() / _red(frames[0]).sum()
+    assert growth == pytest.approx(zoom**2, rel=0.12)
+
+
+def test_person_is_refused_where_no_subject_stands_out(scene: np.ndarray) -> None:
+    task = SwapTask(
+        InputVideo(pan_video(scene, 3), 24.0),
+        None,
+        "the person",
+        "make him red",
+        "",
+        0,
+        OutputSpec(W, H, 24, 3),
+    )
+    with pytest.raises(InputError) as err:
+        render_swap(task, RunContext())
+    assert err.value.loc == ("body", "modify_region")
+
+
+def test_background_swap_keeps_the_person() -> None:
+    portrait = cv2.resize(data.astronaut(), (H * 2, H * 2), interpolation=cv2.INTER_AREA)
+    video = np.stack([np.ascontiguousarray(portrait[:H, t : t + W]) for t in range(0, 8, 2)])
+    sand = np.full((50, 50, 3), (230, 200, 120), np.uint8)
+    task = SwapTask(InputVideo(video, 24.0), sand, "the background", "", "", 0, OutputSpec(W, H, 24, 4))
+    frames = _render(render_swap(task, RunContext()).frames)
+    changed = np.abs(frames[2].astype(int) - video[2].astype(int)).sum(axis=2) > 40
+    # The astronaut's face (upper middle) is kept; the grey studio backdrop at the far left is not.
+    assert changed[10:40, 90:110].mean() < 0.2
+    assert changed[5:40, :12].mean() > 0.6

@@ -31,6 +31,7 @@ from .layers import (
     compose,
     contact_shadow,
     match_colour,
+    prescale_layer,
     similarity,
     warp_layer_into,
 )
@@ -94,7 +95,7 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
     y0, y1 = int(max(0, anchor_y - 1.5 * obj_h)), int(min(out.height, anchor_y + 0.5 * obj_h))
     surroundings = first[y0:y1, x0:x1] if (x1 > x0 and y1 > y0) else first
     rgb = match_colour(obj.rgb, obj.alpha, surroundings, strength=0.45)
-    alpha = obj.alpha
+    rgb, alpha, placed = prescale_layer(rgb, obj.alpha, placed)
     ctx.log(
         f"placing the object at x={anchor_x:.0f}, base y={anchor_y:.0f}, {obj_h:.0f} px tall"
         + (", floating" if place.floating else "")

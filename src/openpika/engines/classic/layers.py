@@ -99,6 +99,22 @@ def warp_layer_into(
     return x0, y0, x1, y1
 
 
+def prescale_layer(rgb: np.ndarray, alpha: np.ndarray, m: Affine) -> tuple[np.ndarray, np.ndarray, Affine]:
+    """Shrink a layer once, with area filtering, to about the size it is shown at (plus headroom for
+    a camera push), and return the matching affine. Warps cannot area-filter, so without this a
+    large photo shown small would alias and shimmer, and every frame would pay for its full size."""
+    shown = affine_scale(m)
+    if shown >= 0.8:
+        return rgb, alpha, m
+    k = min(1.0, shown * 1.3)
+    size = (max(2, round(rgb.shape[1] * k)), max(2, round(rgb.shape[0] * k)))
+    kx, ky = size[0] / rgb.shape[1], size[1] / rgb.shape[0]
+    small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    unscale = np.array([[1.0 / kx, 0.0, 0.0], [0.0, 1.0 / ky, 0.0]])
+    return small_rgb, small_alpha, compose(m, unscale)
+
+
 def blend_into(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> None:
     """dst = dst*(1-a) + src*a, in place, uint8 in and out (one fused OpenCV pass)."""
     a = np.ascontiguousarray(np.clip(alpha, 0.0, 1.0), dtype=np.float32)

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ...errors import InputError
+from .cutout import matte_confidence
 from .layers import Affine, compose, fill_holes
 from .recolour import COLOUR_PATTERN
 from .subject import detect_faces, find_subject
@@ -71,6 +72,7 @@ _SUBJECT_WORDS = (
 )
 _POSITIONS = ("left", "right", "top", "bottom", "upper", "lower", "center", "centre", "middle")
 _MIN_AREA = 0.002  # of the frame
+_MIN_SUBJECT_CONFIDENCE = 0.6  # cutout.matte_confidence: a subject's outline must follow real edges
 
 
 @dataclass
@@ -194,7 +196,11 @@ def locate(query: RegionQuery, text: str, small: np.ndarray, full: np.ndarray, s
     elif query.kind == "face":
         mask = _face_mask(full, shape, where)
     elif query.kind in ("subject", "background"):
-        subject = find_subject(small, seed=seed).alpha >= 0.5
+        alpha = find_subject(small, seed=seed).alpha
+        # The matte always returns something; only trust it when its outline follows real edges.
+        if matte_confidence(small, alpha) < _MIN_SUBJECT_CONFIDENCE:
+            raise _not_found(text, "no main subject that stands out clearly from its surroundings")
+        subject = alpha >= 0.5
         mask = subject if query.kind == "subject" else ~subject
         mask &= where
     else:

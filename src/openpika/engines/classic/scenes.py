@@ -38,6 +38,7 @@ from .layers import (
     compose,
     contact_shadow,
     match_colour,
+    prescale_layer,
     similarity,
     warp_layer_into,
 )
@@ -63,6 +64,7 @@ class _Actor:
 
     cutout: Cutout
     rgb: np.ndarray  # colour-matched to the plate
+    alpha: np.ndarray
     placed: Affine  # cutout pixels -> world pixels at rest
     base: tuple[float, float]  # world position of the feet (sway pivot, shadow)
     width: float  # world width at rest
@@ -72,6 +74,9 @@ class _Actor:
     sway: float  # degrees
     phase: float
     grounded: bool
+
+    def __post_init__(self) -> None:
+        self.rgb, self.alpha, self.placed = prescale_layer(self.rgb, self.alpha, self.placed)
 
 
 def _composable(c: Cutout) -> bool:
@@ -186,6 +191,7 @@ def _arrange(
             _Actor(
                 cutout=c,
                 rgb=match_colour(c.rgb, c.alpha, surroundings, strength=light_match),
+                alpha=c.alpha,
                 placed=placed,
                 base=(cx, base_y),
                 width=cw,
@@ -284,7 +290,7 @@ def _composite(
             if a.grounded:
                 sx, sy = view[0, 0] * (bx + dx) + view[0, 2], view[1, 1] * by + view[1, 2]
                 contact_shadow(frame, sx, sy, a.width * view[0, 0], strength=0.5)
-            warp_layer_into(frame, a.rgb, a.cutout.alpha, m)
+            warp_layer_into(frame, a.rgb, a.alpha, m)
         ctx.progress((f + 1) / n)
         yield frame
 
@@ -314,6 +320,7 @@ def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:
     actor = _Actor(
         cutout=c,
         rgb=c.rgb,
+        alpha=c.alpha,
         placed=placed,
         base=(0.0, 0.0),
         width=c.width * scale,
