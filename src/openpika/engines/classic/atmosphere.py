@@ -35,10 +35,10 @@ class _Kind:
 
 
 _KINDS: dict[Effect, _Kind] = {
-    "snow": _Kind(260, (1.2, 4.5), (18.0, 95.0), 0.35, (0.55, 0.95), 14.0, 0.0),
-    "rain": _Kind(330, (14.0, 34.0), (-120.0, 1250.0), 0.15, (0.16, 0.34), 0.0, 0.0),
-    "dust": _Kind(140, (0.8, 2.2), (6.0, -4.0), 1.2, (0.25, 0.6), 10.0, 0.35),
-    "sparkles": _Kind(110, (3.0, 9.0), (0.0, -6.0), 0.8, (0.7, 1.0), 3.0, 1.0),
+    "snow": _Kind(260, (1.5, 5.5), (18.0, 95.0), 0.35, (0.6, 0.95), 14.0, 0.0),
+    "rain": _Kind(420, (22.0, 55.0), (-120.0, 1250.0), 0.15, (0.14, 0.3), 0.0, 0.0),
+    "dust": _Kind(160, (1.0, 2.8), (6.0, -4.0), 1.2, (0.35, 0.75), 10.0, 0.35),
+    "sparkles": _Kind(120, (4.0, 12.0), (0.0, -6.0), 0.8, (0.75, 1.0), 3.0, 0.85),
 }
 _TINTS: dict[Effect, tuple[float, float, float]] = {
     "snow": (1.0, 1.0, 1.0),
@@ -67,13 +67,18 @@ def _streak(length: float, angle: float) -> np.ndarray:
 
 
 def _glint(radius: float, dx: float, dy: float) -> np.ndarray:
-    core = _blob(radius * 0.35, dx, dy)
+    """A four-point star: a bright core, thin rays and a faint halo, like light on a facet."""
+    core = _blob(radius * 0.3, dx, dy)
+    size = core.shape[0]
+    big = _blob(radius * 0.8, dx, dy)
+    pad = (big.shape[0] - size) // 2
+    core = np.pad(core, pad)
     size = core.shape[0]
     c = size // 2
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     ax, ay = np.abs(xs - c - dx), np.abs(ys - c - dy)
-    rays = np.exp(-ay / 0.6) * np.exp(-ax / (radius * 0.5)) + np.exp(-ax / 0.6) * np.exp(-ay / (radius * 0.5))
-    return np.clip(core + 0.7 * rays, 0.0, 1.0).astype(np.float32)
+    rays = np.exp(-ay / 0.7) * np.exp(-ax / (radius * 0.6)) + np.exp(-ax / 0.7) * np.exp(-ay / (radius * 0.6))
+    return np.clip(core + 0.8 * rays + 0.25 * big, 0.0, 1.0).astype(np.float32)
 
 
 class _Particles:
@@ -120,7 +125,7 @@ class _Particles:
         light = self.brightness
         if self.twinkle:
             wave = 0.5 + 0.5 * np.sin(2 * math.pi * self.twinkle_f * t + self.phase)
-            light = light * ((1 - self.twinkle) + self.twinkle * wave**4)
+            light = light * ((1 - self.twinkle) + self.twinkle * wave**3)
         for x, y, cls, level in zip(xs, ys, self.size_class, light, strict=True):
             if level < 0.02:
                 continue
