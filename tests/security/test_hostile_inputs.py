@@ -116,3 +116,42 @@ def test_data_uri_over_the_cap_is_refused_by_length(tmp_path: object) -> None:
         assert detail["loc"] == ["body", "image_url"] and "5,022 characters" in str(detail["msg"])
     finally:
         api_iter.close()
+
+
+@pytest.mark.parametrize(
+    ("limits", "why"),
+    [
+        ({"memory_bytes": 32 * 1024 * 1024}, "decoder stopped"),  # the decoder dies
+        ({"timeout_seconds": 0.05}, "longer than 0.05 s"),  # the decoder hangs
+    ],
+)
+def test_a_decoder_that_dies_or_hangs_costs_one_job(
+    live: LiveApi, monkeypatch: pytest.MonkeyPatch, limits: dict[str, float], why: str
+) -> None:
+    import dataclasses
+
+    from openpika import inputs
+
+    real = inputs.video_limits
+    monkeypatch.setattr(
+        inputs, "video_limits", lambda settings: dataclasses.replace(real(settings), **limits)
+    )
+    video = _uri(_tiny_mp4(), "video/mp4")
+    detail = detail_of(live.run(SWAPS, {"video_url": video, "modify_region": "the cat"}))
+    assert detail["loc"] == ["body", "video_url"] and why in str(detail["msg"])
+    monkeypatch.undo()
+    live.assert_worker_alive()
+    assert live.run(SWAPS, {"video_url": video, "modify_region": "the cat"}).status_code == 200
+
+
+def _tiny_mp4() -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from openpika.media.encode import encode_mp4
+
+    frames = [np.full((32, 32, 3), 10 * i, dtype=np.uint8) for i in range(6)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tiny.mp4"
+        encode_mp4(frames, path, width=32, height=32, fps=24)
+        return path.read_bytes()
