@@ -200,7 +200,7 @@ def _probe_and_decode(
                     if count == 0:
                         # Phones store portrait video sideways plus a display matrix; apply it as
                         # players (and ffmpeg's autorotate) do. rotation: degrees counter-clockwise.
-                        quarter_turns = round((frame.rotation or 0) / 90) % 4
+                        quarter_turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
                     rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
                     if quarter_turns:
                         rgb = np.rot90(rgb, quarter_turns)
