@@ -58,6 +58,8 @@ TABLE: list[tuple[str, str, str]] = [
     ("Crane down and dolly in toward the door", "", "pedestal- & dolly+"),
     ("truck right as the camera tilts up slightly", "", "truck+ & tilt+"),
     ("orbit left around the car followed by a slow zoom out", "", "orbit- | zoom-"),
+    ("Dolly in while zooming out on the runner", "", "dolly_zoom+"),
+    ("The camera slowly drifts right, then cranes up over the rooftops", "", "truck+ | pedestal+"),
     # Words that describe the subject, not the camera.
     ("She tilts her head and smiles at the sunset", "", "default"),
     ("The race car zooms past the crowd", "", "default"),
