@@ -57,6 +57,7 @@ def test_time_positions_run_at_true_rates_or_pin_both_ends() -> None:
 
 
 def test_resample_blends_in_time_and_covers_in_space() -> None:
+    # Flat frames (and tiny ones, below MIN_FLOW_SIDE) blend linearly.
     frames = np.stack([np.full((4, 6, 3), value, np.uint8) for value in (0, 100, 200)])
     out = resample_clip(frames, width=12, height=8, num_out=5, source_fps=2, out_fps=4)
     assert out.shape == (5, 8, 12, 3)
@@ -92,3 +93,21 @@ def test_input_video_is_sampled_at_generation_times_and_masks_are_boxes() -> Non
     ]
     mask = region_mask(fmt, (0.25, 0.5, 0.75, 1.0))
     assert mask.shape == (9, 16, 32) and mask[0, 8:, 8:24].min() == 255 and mask[0, :8].max() == 0
+
+
+def test_in_between_frames_move_things_instead_of_cross_fading() -> None:
+    """A square moving 8 px per generated frame: the frame halfway between two is the square at +4 px,
+    not two half-bright squares."""
+
+    def square_at(x: int) -> np.ndarray:
+        frame = np.full((64, 96, 3), 40, np.uint8)
+        frame[20:44, x : x + 24] = (230, 200, 60)
+        return frame
+
+    frames = np.stack([square_at(16), square_at(24)])
+    out = resample_clip(frames, width=96, height=64, num_out=3, source_fps=2, out_fps=4)
+    assert np.array_equal(out[0], frames[0]) and np.array_equal(out[2], frames[1])
+    truth = square_at(20).astype(int)
+    flow_error = np.abs(out[1].astype(int) - truth).mean()
+    blend_error = np.abs((frames[0].astype(int) + frames[1].astype(int)) // 2 - truth).mean()
+    assert flow_error < blend_error / 3
