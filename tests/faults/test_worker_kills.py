@@ -56,14 +56,20 @@ def test_sigkill_workers_mid_render_many_times(
     pool: WorkerPool, pool_store: JobStore, pool_dir: Path
 ) -> None:
     rng = random.Random(20260522)
-    ids = [
-        pool_store.enqueue(NewJob(EFFECTS, effect_input(0.5, tag=f"#{i}"), file_base_url="http://x")).id
-        for i in range(JOBS)
-    ]
+
+    def submit(tag: str) -> str:
+        return pool_store.enqueue(NewJob(EFFECTS, effect_input(0.5, tag=tag), file_base_url="http://x")).id
+
+    ids = [submit(f"#{i}") for i in range(JOBS)]
     kills: Counter[str] = Counter()
+    killed_pids: set[int] = set()
     deadline = time.monotonic() + 60
     while sum(kills.values()) < KILLS and time.monotonic() < deadline:
-        running = [j for j in map(pool_store.get, ids) if j and j.status is JobStatus.IN_PROGRESS]
+        jobs_now = [j for j in map(pool_store.get, ids) if j]
+        if all(j.status is JobStatus.COMPLETED for j in jobs_now):
+            ids.append(submit(f"#{len(ids)}"))  # keep work in flight until every kill has landed
+            continue
+        running = [j for j in jobs_now if j.status is JobStatus.IN_PROGRESS]
         # At most MAX_ATTEMPTS - 2 kills per job: each job must still be able to finish.
         victims = [j for j in running if kills[j.id] < MAX_ATTEMPTS - 2 and j.worker_id]
         if not victims:
@@ -75,7 +81,12 @@ def test_sigkill_workers_mid_render_many_times(
         if now is None or now.status is not JobStatus.IN_PROGRESS or now.attempt != victim.attempt:
             continue
         pid = int(str(victim.worker_id).split(":")[1])
+        # A job whose worker we already killed stays IN_PROGRESS until its lease lapses; its
+        # dead (zombie) process would "accept" another SIGKILL without anything happening.
+        if pid in killed_pids:
+            continue
         if kill9(pid):
+            killed_pids.add(pid)
             kills[victim.id] += 1
     assert sum(kills.values()) == KILLS, "the jobs ended before every planned kill"
 
@@ -85,10 +96,10 @@ def test_sigkill_workers_mid_render_many_times(
     wait_until(finished, timeout=60, what="every job to finish", interval=0.1)
     jobs = assert_completed_once(pool_store, ids, pool_dir / "files", EFFECT_FRAMES)
     assert all(job.attempt <= MAX_ATTEMPTS for job in jobs)
-    # A kill can race a job's completion and hit an idle worker; most must have cost an attempt.
+    # A kill can race a job's completion and hit a worker between jobs; most must cost an attempt.
     retries = sum(job.attempt - 1 for job in jobs)
-    print(f"{KILLS} SIGKILLs, {retries} interrupted attempts, {JOBS} jobs completed once each")
-    assert retries >= KILLS // 2
+    print(f"{KILLS} SIGKILLs, {retries} interrupted attempts, {len(ids)} jobs completed once each")
+    assert retries >= KILLS - 2
     assert pool.process.poll() is None, "the supervisor died"
     wait_until(lambda: len(pool.worker_pids()) == 2, timeout=20, what="workers restarted")
 
