@@ -99,6 +99,7 @@ class Connection:
 
 async def poller(port: int, args: argparse.Namespace, stats: Stats, end: float, peer: bool) -> None:
     connection = Connection("127.0.0.1", port)
+    measure_from = end - args.duration
     next_at = time.monotonic() + random.uniform(0, args.interval)
     # The peer never completes: it is "done" after as many polls as a real job needs.
     peer_polls = max(1, round(args.job_seconds / args.interval) + 1)
@@ -106,7 +107,8 @@ async def poller(port: int, args: argparse.Namespace, stats: Stats, end: float, 
     async def timed(kind: list[float], method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         started = time.perf_counter()
         answer = await connection.request(method, path, body)
-        kind.append(time.perf_counter() - started)
+        if time.monotonic() >= measure_from:  # the warm-up (connections opening, first calls) is not counted
+            kind.append(time.perf_counter() - started)
         return answer
 
     try:
@@ -169,9 +171,9 @@ def _path(url: str) -> str:
 async def load(port: int, args: argparse.Namespace, peer: bool) -> tuple[Stats, float]:
     stats = Stats()
     started = time.monotonic()
-    end = started + args.duration
+    end = started + args.warmup + args.duration
     await asyncio.gather(*(poller(port, args, stats, end, peer) for _ in range(args.pollers)))
-    return stats, time.monotonic() - started
+    return stats, time.monotonic() - started - args.warmup
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -260,7 +262,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pollers", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds (after the warm-up)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between one poller's requests")
     parser.add_argument("--job-seconds", type=float, default=2.0, help="how long the drain holds each job")
     parser.add_argument("--no-drain", action="store_true", help="no worker at all: the backlog grows")
