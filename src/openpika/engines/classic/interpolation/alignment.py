@@ -91,7 +91,8 @@ def _plausible(homography: np.ndarray, shape: tuple[int, ...]) -> bool:
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32).reshape(-1, 1, 2)
     moved = cv2.perspectiveTransform(corners, homography).reshape(-1, 2)
     area = cv2.contourArea(moved.astype(np.float32))
-    signed = float(np.cross(moved[1] - moved[0], moved[3] - moved[0]))
+    edge_x, edge_y = moved[1] - moved[0], moved[3] - moved[0]
+    signed = float(edge_x[0] * edge_y[1] - edge_x[1] * edge_y[0])
     return signed > 0 and 0.25 < area / (w * h) < 4.0
 
 

@@ -25,7 +25,9 @@ _MIN_GLOBAL_DISPLACEMENT = 1.5
 # Window (working pixels) over which a motion layer must explain the image to be chosen.
 _LAYER_WINDOW = 15
 # A secondary layer replaces the dominant one where its error is below PREFERENCE * error - BIAS.
-_LAYER_PREFERENCE = 0.8
+# Filling occlusions, a secondary layer must be clearly better still: a wrong pick drags background along.
+_FILL_PREFERENCE = 0.5
+_OCCLUDED_ERROR = 2.0
 _LAYER_BIAS = -2.0
 # Overrides of DIS MEDIUM's parameters.
 DIS_PARAMS: dict[str, int] = {}
@@ -83,7 +85,13 @@ def layer_flow(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.dstack([tx - gx, ty - gy])
 
 
-def initial_flow(src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> np.ndarray | None:
+def initial_flow(
+    src: np.ndarray,
+    dst: np.ndarray,
+    layers: list[np.ndarray],
+    default: np.ndarray | None = None,
+    preference: float = 0.8,
+) -> np.ndarray | None:
     """A dense starting flow src -> dst: zero, except where one of the motion layers explains the
     local neighbourhood clearly better (smaller photometric error); None without layers.
 
@@ -101,8 +109,8 @@ def initial_flow(src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> 
                                                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         return cv2.blur(np.abs(src_f - warped.astype(np.float32)), (_LAYER_WINDOW, _LAYER_WINDOW))
 
-    init = np.zeros((h, w, 2), np.float32)
-    best = cost(None) * _LAYER_PREFERENCE + _LAYER_BIAS
+    init = np.zeros((h, w, 2), np.float32) if default is None else default.copy()
+    best = cost(default) * preference + _LAYER_BIAS
     for matrix in layers:
         flow = layer_flow(matrix, w, h)
         candidate = cost(flow)
@@ -149,7 +157,29 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
     dis = _dis()
     forward = _flow(dis, gray_a, gray_b, layers)
     backward = _flow(dis, gray_b, gray_a, [np.linalg.inv(m) for m in layers])
+    if len(layers) > 1:
+        # Independently moving objects cover and uncover background; there the flow has nothing
+        # to match and is noise. Those pixels (failing the forward-backward check) are given the
+        # dominant motion instead: what gets covered is usually the background.
+        inverse = [np.linalg.inv(m) for m in layers]
+        forward = _fill_occluded(forward, backward, _layered_guess(gray_a, gray_b, layers))
+        backward = _fill_occluded(backward, forward, _layered_guess(gray_b, gray_a, inverse))
     return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
+
+
+def _layered_guess(src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
+    """Per pixel, the motion layer that explains it best, the dominant one unless clearly beaten."""
+    h, w = src.shape
+    guess = initial_flow(
+        src, dst, layers[1:], default=layer_flow(layers[0], w, h), preference=_FILL_PREFERENCE
+    )
+    assert guess is not None
+    return guess
+
+
+def _fill_occluded(flow: np.ndarray, other: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    occluded = consistency_error(flow, other) > _OCCLUDED_ERROR
+    return np.where(occluded[..., None], fallback, flow)
 
 
 def warp_flow(flow: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

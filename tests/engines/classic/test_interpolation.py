@@ -1,0 +1,157 @@
+"""The interpolation package: the relatedness test picks the fallback for unrelated keyframes only,
+prompts choose transitions, flow survives large and photometric change, timing curves behave."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from openpika.engines.base import RunContext
+from openpika.engines.classic.interpolation import PairInterpolator, bidirectional_flow
+from openpika.engines.classic.interpolation.relatedness import assess
+from openpika.engines.classic.interpolation.timing import time_curves
+from openpika.engines.classic.interpolation.transitions import DesignedTransition, transition_from_prompt
+from openpika.engines.classic.keyframes import plan_transition, render_keyframes
+from openpika.engines.tasks import KeyframesTask, OutputSpec, Transition
+
+SIZE = (320, 180)
+
+
+def _fit(image: np.ndarray) -> np.ndarray:
+    return cv2.resize(image, SIZE, interpolation=cv2.INTER_AREA)
+
+
+def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    return _fit(image[y : y + h, x : x + w])
+
+
+def _related_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    astronaut = cv2.resize(data.astronaut(), (640, 640))
+    coffee = data.coffee()
+    a = _crop(astronaut, 40, 100, 480, 270)
+    brighter = np.clip(_crop(astronaut, 70, 110, 480, 270).astype(np.float32) * 1.3 + 10, 0, 255).astype(
+        np.uint8
+    )
+    return {
+        "pan": (a, _crop(astronaut, 100, 130, 480, 270)),
+        "zoom": (a, _crop(astronaut, 100, 134, 360, 203)),
+        "relit": (a, brighter),
+        "coffee-pan": (_crop(coffee, 0, 0, 480, 270), _crop(coffee, 90, 60, 480, 270)),
+    }
+
+
+def _unrelated_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {
+        "astronaut-coffee": (_fit(data.astronaut()), _fit(data.coffee())),
+        "rocket-chelsea": (_fit(data.rocket()), _fit(data.chelsea())),
+        "motorcycle-astronaut": (_fit(data.stereo_motorcycle()[0]), _fit(data.astronaut())),
+    }
+
+
+@pytest.mark.parametrize("name", list(_related_pairs()))
+def test_related_keyframes_morph(name: str) -> None:
+    a, b = _related_pairs()[name]
+    plan = plan_transition(a, b, None, seed=0, num_frames=24)
+    assert plan.relatedness.related, plan.relatedness
+    assert plan.kind == "morph"
+
+
+@pytest.mark.parametrize("name", list(_unrelated_pairs()))
+def test_unrelated_keyframes_get_a_designed_transition(name: str) -> None:
+    a, b = _unrelated_pairs()[name]
+    plan = plan_transition(a, b, None, seed=0, num_frames=24)
+    assert not plan.relatedness.related, plan.relatedness
+    assert plan.kind in {"dissolve", "whip_pan", "zoom_through", "slide", "fade_black"}
+
+
+def test_relatedness_statistics_separate_the_two_kinds() -> None:
+    related = [
+        assess(f.gray_a, f.gray_b, f) for f in (bidirectional_flow(*p) for p in _related_pairs().values())
+    ]
+    unrelated = [
+        assess(f.gray_a, f.gray_b, f) for f in (bidirectional_flow(*p) for p in _unrelated_pairs().values())
+    ]
+    assert min(r.inliers for r in related) > 3 * max(u.inliers for u in unrelated)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kind"),
+    [
+        ("a slow dissolve into the night", "dissolve"),
+        ("Fade through black to the next shot", "fade_black"),
+        ("whip pan to the city", "whip_pan"),
+        ("the camera zooms through the window", "zoom_through"),
+        ("slide to the next scene", "slide"),
+        ("the cat morphs into a dog", "morph"),
+        ("a cat sitting on a sofa", None),
+        (None, None),
+    ],
+)
+def test_prompt_chooses_the_transition(prompt: str | None, kind: str | None) -> None:
+    assert transition_from_prompt(prompt) == kind
+
+
+def test_prompt_overrides_the_automatic_choice() -> None:
+    a, b = _related_pairs()["pan"]
+    assert plan_transition(a, b, "dissolve", seed=0, num_frames=24).kind == "dissolve"
+    c, d = _unrelated_pairs()["astronaut-coffee"]
+    assert plan_transition(c, d, "morph between them", seed=0, num_frames=24).kind == "morph"
+
+
+@pytest.mark.parametrize("kind", ["dissolve", "whip_pan", "zoom_through", "slide", "fade_black"])
+def test_designed_transitions_start_and_end_on_the_keyframes(kind: str) -> None:
+    a, b = _unrelated_pairs()["astronaut-coffee"]
+    transition = DesignedTransition(a, b, kind, seed=1, num_frames=24)
+    assert np.array_equal(transition.frame_at(0.0), a) and np.array_equal(transition.frame_at(1.0), b)
+    middle = transition.frame_at(0.5)
+    assert middle.shape == a.shape and middle.dtype == np.uint8
+    assert not np.array_equal(middle, a) and not np.array_equal(middle, b)
+    if kind == "fade_black":
+        assert middle.max() < 10
+
+
+def test_flow_handles_large_displacement_through_global_alignment() -> None:
+    """A 60 px pan at 320 px wide (a fifth of the frame) is recovered to within a pixel."""
+    wide = cv2.resize(data.astronaut(), (800, 800))
+    a, b = _crop(wide, 0, 200, 600, 338), _crop(wide, 112, 200, 600, 338)
+    flow = bidirectional_flow(a, b)
+    scale = SIZE[0] / flow.size[0]
+    inner = flow.forward[20:-20, 20:-100] * scale
+    expected_dx = -112 * SIZE[0] / 600
+    assert abs(float(np.median(inner[..., 0])) - expected_dx) < 1.0
+    assert abs(float(np.median(inner[..., 1]))) < 1.0
+
+
+def test_interpolated_middle_matches_the_true_middle_under_exposure_change() -> None:
+    astronaut = cv2.resize(data.astronaut(), (640, 640))
+    a = _crop(astronaut, 40, 100, 480, 270)
+    b = np.clip(_crop(astronaut, 100, 130, 480, 270).astype(np.float32) * 1.3, 0, 255).astype(np.uint8)
+    truth = np.clip(_crop(astronaut, 70, 115, 480, 270).astype(np.float32) * 1.15, 0, 255)
+    middle = PairInterpolator(a, b).frame_at(0.5).astype(np.float32)
+    inner = (slice(20, -20), slice(30, -30))
+    assert float(np.abs(middle - truth)[inner].mean()) < 8.0
+
+
+def test_time_curves_ease_at_the_ends_and_match_speed_at_interior_keyframes() -> None:
+    slow, fast = 1.0, 3.0
+    first, second = time_curves([slow, fast])
+    du = 1e-4
+    # Eased start and end of the whole video.
+    assert first(du) / du < 0.01 and (1 - second(1 - du)) / du < 0.01
+    # On-screen speed (slope x transition speed) is the same on both sides of the keyframe.
+    left = (first(1.0) - first(1 - du)) / du * slow
+    right = (second(du) - second(0.0)) / du * fast
+    assert left == pytest.approx(right, rel=1e-2)
+    # Monotone everywhere.
+    us = np.linspace(0, 1, 200)
+    assert all(np.diff([first(u) for u in us]) >= 0) and all(np.diff([second(u) for u in us]) >= 0)
+
+
+def test_unrelated_set_is_rendered_with_a_designed_transition() -> None:
+    a, b = _unrelated_pairs()["rocket-chelsea"]
+    logs: list[str] = []
+    task = KeyframesTask([a, b], [Transition(24, None)], "", 1, OutputSpec(SIZE[0], SIZE[1], 24, 25))
+    frames = list(render_keyframes(task, RunContext(on_log=lambda m, level: logs.append(m))).frames)
+    assert len(frames) == 25 and "unrelated" in logs[0] and "morph" not in logs[0]
