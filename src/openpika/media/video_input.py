@@ -98,7 +98,10 @@ def decode_video_file(path: Path, limits: VideoLimits) -> tuple[np.ndarray, floa
             done = subprocess.run(
                 command,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                # FFmpeg's own logging goes nowhere: a crafted file can make it log without end,
+                # and a captured stream would grow in this (the worker's) memory.
+                stderr=subprocess.DEVNULL,
                 timeout=limits.timeout_seconds,
                 env=env,
                 check=False,
@@ -152,6 +155,9 @@ def _probe_and_decode(
     path: str, raw_path: str, container_format: str, limits: VideoLimits
 ) -> dict[str, object]:
     import av
+    import av.logging
+
+    av.logging.set_level(None)  # PyAV's default, made explicit: FFmpeg's logs are ignored
 
     options = {"protocol_whitelist": "file", "enable_drefs": "0"}
     try:
