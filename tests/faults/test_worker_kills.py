@@ -98,7 +98,11 @@ def test_sigkill_workers_mid_render_many_times(
     assert all(job.attempt <= MAX_ATTEMPTS for job in jobs)
     # A kill can race a job's completion and hit a worker between jobs; most must cost an attempt.
     retries = sum(job.attempt - 1 for job in jobs)
-    print(f"{KILLS} SIGKILLs, {retries} interrupted attempts, {len(ids)} jobs completed once each")
+    visible = [d for d in (pool_dir / "files").iterdir() if not d.name.startswith(".")]
+    print(
+        f"{KILLS} SIGKILLs, {retries} interrupted attempts, {len(ids)} jobs completed once each, "
+        f"{len(visible) - len(jobs)} whole but unreferenced output(s) from attempts killed after storing"
+    )
     assert retries >= KILLS - 2
     assert pool.process.poll() is None, "the supervisor died"
     wait_until(lambda: len(pool.worker_pids()) == 2, timeout=20, what="workers restarted")
