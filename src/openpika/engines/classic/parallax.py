@@ -1,15 +1,18 @@
 """Layered rendering: each depth layer is a plane warped by its own homography, back to front.
 
 Disocclusion: when the camera moves, background the subject used to hide comes into view. The
-background layer is a *clean plate* (``subject.clean_plate``: the subject's area, dilated so no halo
-of subject colour survives, filled by a push-pull pyramid with matched grain), so what appears is
-background-coloured texture, never a black hole or a rubber-sheet smear. The subject layer's
-colours are *decontaminated*: its soft edge takes the colour of the subject just inside it, so the
-edge carries no fringe of the old background when it moves over the new one. Moves are kept
-within what the fill supports (``fit_framing`` limits how much background is revealed).
+background layer is the photo itself wherever the subject did not cover it (so the first frame is
+the photo, with no halo), and inside the subject's area, widened a few pixels to eat the matte's
+mixed edge, ``subject.clean_plate``'s push-pull fill from the surrounding background, smoothed: what
+appears is a soft continuation of the background, never a black hole or a rubber-sheet smear. The
+subject layer's colours are *decontaminated*: its soft edge takes the colour of the subject just
+inside it, so it carries no fringe of the old background when it moves over the new one. Moves are
+kept within what the fill supports: ``reveal_fraction`` measures how much background a move
+uncovers and the caller scales the move down past ``MAX_REVEAL``.
 
-Speed: layers are prepared once; per frame the background is one ``warpPerspective`` of the whole
-frame and the subject one RGBA warp into its bounding box only, blended with ``cv2.blendLinear``.
+Speed: layers are prepared once; per frame the background is one ``warpPerspective`` of the frame
+(``warpAffine`` when that is exact) and the subject one RGBA warp into its bounding box only, then
+a masked copy of its opaque pixels and a blend of its soft edge alone.
 """
 
 from __future__ import annotations
@@ -37,10 +40,6 @@ class Layer:
     rgb: np.ndarray  # (h, w, 3) uint8, or (h, w, 4) RGBA for layers with alpha
     normal: np.ndarray  # plane n . X = 1
     offset: tuple[int, int] = (0, 0)  # where the layer's (0, 0) sits in the source image
-
-    @property
-    def has_alpha(self) -> bool:
-        return self.rgb.shape[2] == 4
 
 
 @dataclass
