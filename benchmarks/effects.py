@@ -128,7 +128,11 @@ def main() -> None:
     parser.add_argument(
         "--sheets", type=Path, default=None, help="also write contact sheets and the mosaic here"
     )
+    parser.add_argument("--sheets-only", action="store_true", help="skip the timings")
     args = parser.parse_args()
+    if args.sheets_only and args.sheets is not None:
+        write_sheets(args.effects, args.sheets)
+        return
     image = photo(args.photo)
     w, h = size_for_image(image.shape[1], image.shape[0], "720p")
     print(f"photo {args.photo} {image.shape[1]}x{image.shape[0]} -> {w}x{h}, 120 frames at 24 fps")

@@ -21,6 +21,7 @@ from openpika.engines.classic.effects import EFFECTS, render_effect
 from openpika.engines.classic.effects.controls import parse_controls
 from openpika.engines.classic.effects.face import eye_boxes
 from openpika.engines.classic.effects.scene import Scene, prepare_scene
+from openpika.engines.classic.effects.split import CREAM, SPONGE
 from openpika.engines.tasks import EffectTask, OutputSpec
 from openpika.errors import Cancelled, InputError
 
@@ -221,15 +222,18 @@ def test_face_effects_say_when_no_face_is_found() -> None:
 
 def test_cakeify_reveals_cake_layers() -> None:
     frames, scene, _ = run("Cake-ify", "coffee")
-    sponge = np.array([214, 160, 92])
-    cream = np.array([250, 240, 222])
+    sponge, cream = np.array(SPONGE), np.array(CREAM)
 
-    def cake_pixels(frame: np.ndarray) -> int:
+    def cake_coloured(frame: np.ndarray) -> np.ndarray:
         f = frame.astype(int)
-        near = lambda c: np.abs(f - c).max(axis=2) < 30  # noqa: E731
-        return int((near(sponge) | near(cream)).sum())
+        return (np.abs(f - sponge).max(axis=2) < 40) | (np.abs(f - cream).max(axis=2) < 25)
 
-    assert cake_pixels(frames[-1]) > cake_pixels(frames[0]) + 0.03 * scene.subject.mask.sum()
+    new_cake = cake_coloured(frames[-1]) & ~cake_coloured(frames[0])
+    assert new_cake.sum() > 0.03 * scene.subject.mask.sum()
+    # The layers sit inside the subject's outline, where the cut opened.
+    ys, xs = np.nonzero(new_cake)
+    box = scene.bbox
+    assert box.x < np.median(xs) < box.x + box.w and box.y < np.median(ys) < box.y + box.h
 
 
 def test_tada_covers_then_reveals() -> None:

@@ -202,6 +202,11 @@ def _segment(small: np.ndarray, faces: list[Box], seed: int) -> np.ndarray:
         # The neck joins head and body (dark collars would otherwise cut the person in two).
         neck_x0, neck_x1 = int(face.x + 0.3 * face.w), int(face.x + 0.7 * face.w)
         gc[int(cy) : min(h, int(face.y + 1.6 * face.h)), max(0, neck_x0) : neck_x1] = cv2.GC_FGD
+        # Collar and shoulders just under the chin belong to the person too.
+        collar = (int(cx), int(face.y + 1.4 * face.h))
+        cv2.ellipse(
+            gc, collar, (max(1, int(0.6 * face.w)), max(1, int(0.3 * face.h))), 0, 0, 360, cv2.GC_FGD, -1
+        )
     band = max(2, min(h, w) // 40)
     gc[:band] = cv2.GC_BGD
     gc[:, :band] = cv2.GC_BGD

@@ -52,6 +52,13 @@ def inflate(scene: Scene) -> Renderer:
     highlight = np.exp(-(((gx - hx) / (0.22 * box.w)) ** 2 + ((gy - hy) / (0.18 * box.h)) ** 2)).astype(
         np.float32
     )
+    # Balloons are round: directions where the outline is close to the centre are pushed out more,
+    # so the silhouette tends to a circle as it inflates.
+    outline = _polar_outline(scene.subject.mask, cx, cy)
+    circle = float(np.percentile(outline, 85))
+    theta = np.arctan2(gy - cy, gx - cx)
+    bins = ((theta + math.pi) / (2 * math.pi) * len(outline)).astype(np.int32) % len(outline)
+    rounding = np.clip(circle / np.maximum(outline[bins], 1.0), 1.0, 1.6).astype(np.float32) - 1.0
 
     def render(t: float) -> np.ndarray:
         u = scene.clock(t)
@@ -63,7 +70,7 @@ def inflate(scene: Scene) -> Renderer:
         dx, dy = gx - ccx, gy - ccy
         rn = np.minimum(np.sqrt(dx * dx + dy * dy) / radius, 1.3)
         # A balloon bulges most in the middle: magnification falls off towards the rim.
-        factor = 1.0 + (s - 1.0) * (1.7 - 1.2 * rn * rn)
+        factor = (1.0 + (s - 1.0) * (1.7 - 1.2 * rn * rn)) * (1.0 + 0.8 * max(0.0, swell) * rounding)
         shade = 1.0 + 0.5 * max(0.0, s - 1.0) / max(grow, 1e-3) * highlight
         frame = scene.plate.copy()
         if scene.controls.allows("shadow"):
@@ -73,6 +80,24 @@ def inflate(scene: Scene) -> Renderer:
         return warper.render(ccx + dx / factor, cy + dy / factor, shade, background=frame)
 
     return render
+
+
+def _polar_outline(mask: np.ndarray, cx: float, cy: float, angles: int = 180) -> np.ndarray:
+    """Distance from (cx, cy) to the mask's outer edge in each of ``angles`` directions (smoothed)."""
+    h, w = mask.shape
+    theta = np.linspace(-math.pi, math.pi, angles, endpoint=False)
+    radii = np.arange(0, float(np.hypot(h, w)), 2.0)
+    xs = np.clip((cx + np.cos(theta)[:, None] * radii[None, :]).astype(np.int32), 0, w - 1)
+    ys = np.clip((cy + np.sin(theta)[:, None] * radii[None, :]).astype(np.int32), 0, h - 1)
+    inside = mask[ys, xs]
+    last = radii.size - 1 - np.argmax(inside[:, ::-1], axis=1)
+    outline = np.where(inside.any(axis=1), radii[last], 1.0).astype(np.float32)
+    # Heavily smoothed around the circle: the rounding must vary slowly with direction, or the
+    # outline would come out jagged where it jumps (a head above shoulders).
+    pad = angles // 6
+    ring = np.concatenate([outline[-pad:], outline, outline[:pad]])
+    kernel = np.hanning(2 * pad + 1)
+    return np.convolve(ring, kernel / kernel.sum(), mode="same")[pad:-pad].astype(np.float32)
 
 
 def _ground_squash(

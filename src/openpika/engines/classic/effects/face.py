@@ -41,9 +41,50 @@ def head_box(scene: Scene) -> Box:
     return Box(int(cx - size / 2), int(box.y + 0.06 * box.h), size, size)
 
 
+def round_eyes(scene: Scene) -> list[Box]:
+    """Two round shapes of similar size side by side in the subject's upper part (an animal's
+    eyes, which the face cascades often miss), or nothing."""
+    box = scene.bbox
+    grey = cv2.medianBlur(cv2.cvtColor(scene.image, cv2.COLOR_RGB2GRAY), 5)
+    short = min(box.w, box.h)
+    circles = cv2.HoughCircles(
+        grey,
+        cv2.HOUGH_GRADIENT,
+        dp=1.2,
+        minDist=short * 0.15,
+        param1=120,
+        param2=30,
+        minRadius=max(4, int(short * 0.04)),
+        maxRadius=max(8, int(short * 0.2)),
+    )
+    if circles is None:
+        return []
+    found = [
+        c
+        for c in circles[0][:8]
+        if scene.subject.mask[int(min(c[1], scene.height - 1)), int(min(c[0], scene.width - 1))]
+    ]
+    best: tuple[float, list[Box]] = (float("inf"), [])
+    for i, a in enumerate(found):
+        for b in found[i + 1 :]:
+            dx, dy = abs(a[0] - b[0]), abs(a[1] - b[1])
+            r = (a[2] + b[2]) / 2
+            if dx < 2.5 * r or dx > 8 * r or dy > 0.35 * dx or max(a[1], b[1]) > box.y + 0.75 * box.h:
+                continue
+            score = abs(a[2] - b[2]) / r + dy / dx
+            if score < best[0]:
+                best = (score, [Box(int(c[0] - r), int(c[1] - r), int(2 * r), int(2 * r)) for c in (a, b)])
+    return sorted(best[1], key=lambda e: e.x)
+
+
 def eye_boxes(scene: Scene) -> list[Box]:
     if len(scene.subject.eyes) >= 2:
         return sorted(scene.subject.eyes, key=lambda e: e.x)[:2]
+    if not scene.subject.faces:
+        found = round_eyes(scene)
+        if found:
+            scene.ctx.log("no face found: using two round shapes in the subject's upper part as eyes", "WARN")
+            return found
     face = head_box(scene)
     if len(scene.subject.eyes) == 1 and scene.subject.faces:
         # One eye found: the other is its mirror image across the middle of the face.
@@ -103,17 +144,21 @@ def eye_pop(scene: Scene) -> Renderer:
 def decapitate(scene: Scene) -> Renderer:
     face = head_box(scene)
     fx, fy = face.center
-    # The head: an ellipse around the face that takes in the hair, cut flat under the chin.
+    # The head: everything of the subject above the chin within a band around the face (hair
+    # included), its lower corners rounded so the cut follows the jaw.
     head: np.ndarray = np.zeros(scene.image.shape[:2], np.float32)
-    centre = (int(fx), int(fy - 0.2 * face.h))
-    axes = (int(0.75 * face.w), int(0.95 * face.h))
-    cv2.ellipse(head, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
     chin = int(face.y + 1.02 * face.h)
+    half = int(0.95 * face.w)
+    head[: max(0, chin - face.h // 2), max(0, int(fx) - half) : int(fx) + half] = 1.0
+    centre = (int(fx), int(fy - 0.1 * face.h))
+    axes = (int(0.8 * face.w), int(1.1 * face.h))
+    cv2.ellipse(head, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
     head[chin:] = 0.0
     head = cv2.GaussianBlur(head, (0, 0), 1.0)
     head_alpha = scene.alpha * head
     body_alpha = scene.alpha * (1.0 - head)
-    head_area = Box(centre[0] - axes[0], centre[1] - axes[1], 2 * axes[0], 2 * axes[1])
+    ys, xs = np.nonzero(head > 0.01)
+    head_area = Box(int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
     head_sprite = SubjectSprite(
         scene, alpha=head_alpha, box=padded_box(head_area, 0.05, 0.05, 0.05, scene.width, scene.height)
     )

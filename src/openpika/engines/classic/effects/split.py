@@ -152,10 +152,13 @@ def peel(scene: Scene) -> Renderer:
     return render
 
 
+SPONGE = (238, 196, 122)
+CREAM = (252, 246, 232)
+
+
 def _cake_texture(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """Cross-section of a layer cake: sponge and cream bands, jam lines, crumb speckle."""
-    rows = np.zeros((height, 3), np.float32)
-    sponge, cream, jam, frosting = (214, 160, 92), (250, 240, 222), (180, 30, 50), (255, 226, 236)
+    sponge, cream, jam, frosting = SPONGE, CREAM, (196, 28, 52), (255, 214, 228)
     bands = [
         (0.07, frosting),
         (0.2, sponge),
@@ -168,15 +171,25 @@ def _cake_texture(height: int, width: int, rng: np.random.Generator) -> np.ndarr
         (0.1, frosting),
     ]
     total = sum(b for b, _ in bands)
-    y = 0.0
-    for size, colour in bands:
-        y1 = y + size / total * height
-        rows[int(y) : math.ceil(y1)] = colour
-        y = y1
-    tex = np.repeat(rows[:, None, :], width, axis=1)
+    edges = np.cumsum([0.0] + [b / total * height for b, _ in bands])
+    palette = np.array([c for _, c in bands], np.float32)
+    # Layer boundaries wave a little across the slice, as piped cream and baked sponge do.
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    wave = 0.012 * height * np.sin(xs / max(3.0, width / 2.3) + rng.uniform(0, 6)) + rng.normal(
+        0, 0.4, (1, width)
+    )
+    band = np.clip(
+        np.searchsorted(edges, (ys + wave).ravel(), side="right").reshape(height, width) - 1,
+        0,
+        len(bands) - 1,
+    )
+    tex = palette[band]
+    # The cut face is rounded: darker towards its sides.
+    tex *= (0.78 + 0.22 * np.sin(np.pi * (xs + 0.5) / width))[..., None]
     crumbs = rng.normal(0, 1, (height, width)).astype(np.float32)
-    crumbs = cv2.GaussianBlur(crumbs, (0, 0), 1.0) * 18.0
-    is_sponge = np.all(np.abs(tex - np.array(sponge, np.float32)) < 1, axis=2)
+    crumbs = cv2.GaussianBlur(crumbs, (0, 0), 0.8) * 14.0
+    is_sponge = np.isin(band, [i for i, (_, c) in enumerate(bands) if c == sponge])
     tex[is_sponge] += crumbs[is_sponge, None]
     return np.clip(tex, 0, 255).astype(np.uint8)
 
@@ -243,7 +256,7 @@ def cakeify(scene: Scene) -> Renderer:
         left.draw(frame, scale_about(cut_x, float(bottom), 1.0, 1.0, -tilt * 0.3, -gap * 0.25, 0.0))
         if gap > 1:
             x0 = int(cut_x - gap * 0.25)
-            section = texture[:, :gap]
+            section = cv2.resize(texture, (gap, texture.shape[0]), interpolation=cv2.INTER_AREA)
             shade = np.linspace(1.0, 0.7, gap, dtype=np.float32)[None, :].repeat(len(profile), 0)
             alpha = np.repeat(profile[:, None], gap, axis=1)
             blend_into(frame, apply_shade(np.ascontiguousarray(section), shade), alpha, x0, top)
