@@ -143,9 +143,7 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
     first = _fitted_frame(task.video, indices[0], out)
     first_alpha = track.alpha(indices[0], out.width, out.height)
     weight = first_alpha if first_alpha is not None else np.ones(first.shape[:2], np.float32)
-    mean_l = region_lightness(first, weight)
-    grey = cv2.cvtColor(first, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean_lum = float((grey * weight).sum() / (float(weight.sum()) + 1e-6))
+    mean_luma = region_lightness(first, weight)  # first frame's: the same steer on every frame
     texture = None if task.image is None else _region_texture(task.image, track, sx, sy, first)
 
     def frames() -> Iterator[np.ndarray]:
@@ -162,10 +160,10 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
                     layer = cv2.warpAffine(
                         texture, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
                     )
-                    blend_into(roi, shade_like(layer, roi, mean_lum), a)
+                    blend_into(roi, shade_like(layer, roi, mean_luma), a)
                 else:
                     assert target is not None
-                    blend_into(roi, recolour(roi, target, mean_l), a)
+                    blend_into(roi, recolour(roi, target, mean_luma), a)
             ctx.progress((i + 1) / out.num_frames)
             yield frame
 

@@ -1,8 +1,8 @@
 """Recolouring a region, and keeping a region's shading when its content is replaced.
 
-Recolouring works in Lab: the lightness of every pixel is kept (so folds, highlights and shadows
-stay), its chroma is turned to the target hue, and its overall lightness is moved towards the
-target's (a white car must get lighter, not just lose its colour).
+Recolouring keeps the brightness of every pixel (so folds, highlights and shadows stay), turns its
+chroma to the target hue, and moves its overall brightness towards the target's (a white car must
+get lighter, not just lose its colour).
 """
 
 from __future__ import annotations
@@ -40,19 +40,11 @@ COLOUR_PATTERN = re.compile(r"\b(" + "|".join(COLOUR_RGB) + r")\b")
 @dataclass(frozen=True)
 class TargetColour:
     name: str
-    lab: tuple[float, float, float]
+    ycc: tuple[float, float, float]  # 8-bit YCrCb: luma, Cr, Cb (chroma centred on 128)
 
     @property
     def chroma(self) -> float:
-        return float(np.hypot(self.lab[1], self.lab[2]))
-
-
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-
-
-def _rgb(lab: np.ndarray) -> np.ndarray:
-    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return float(np.hypot(self.ycc[1] - 128.0, self.ycc[2] - 128.0))
 
 
 def parse_target_colour(prompt: str) -> TargetColour | None:
@@ -61,42 +53,46 @@ def parse_target_colour(prompt: str) -> TargetColour | None:
     if not found:
         return None
     name = found[-1]
-    lab = _lab(np.array([[COLOUR_RGB[name]]], np.uint8))[0, 0]
-    return TargetColour(name, (float(lab[0]), float(lab[1]), float(lab[2])))
+    y, cr, cb = cv2.cvtColor(np.array([[COLOUR_RGB[name]]], np.uint8), cv2.COLOR_RGB2YCrCb)[0, 0]
+    return TargetColour(name, (float(y), float(cr), float(cb)))
 
 
 def region_lightness(frame: np.ndarray, alpha: np.ndarray) -> float:
-    """Mean Lab lightness (0..100) under ``alpha``: the reference a recolour is steered from."""
-    lum = cv2.cvtColor(frame, cv2.COLOR_RGB2Lab)[..., 0].astype(np.float32) * (100.0 / 255.0)
-    return float((lum * alpha).sum() / (float(alpha.sum()) + 1e-6))
+    """Mean luma (0..255) under ``alpha``: the reference a recolour is steered from."""
+    luma = cv2.cvtColor(frame, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32)
+    return float((luma * alpha).sum() / (float(alpha.sum()) + 1e-6))
 
 
-def recolour(frame: np.ndarray, target: TargetColour, mean_l: float) -> np.ndarray:
+def recolour(frame: np.ndarray, target: TargetColour, mean_luma: float) -> np.ndarray:
     """``frame`` turned to ``target`` (meant to be blended in through the region's alpha).
 
-    ``mean_l`` is the region's mean lightness on the first frame, so the shift is the same on every
-    frame (no flicker). Lightness stays at full resolution; the new chroma is computed at half
-    resolution (the eye does not see chroma detail, and it halves the cost)."""
-    lightness, a8, b8 = cv2.split(cv2.cvtColor(frame, cv2.COLOR_RGB2Lab))  # 8-bit: L*2.55, a+128, b+128
-    h, w = lightness.shape
+    Works in YCrCb (an order of magnitude cheaper than Lab, and close enough for this): luma is
+    kept per pixel and shifted by a constant towards the target's, so folds and highlights stay;
+    chroma turns to the target's hue. ``mean_luma`` is the region's mean on the first frame, so the
+    shift is the same on every frame (no flicker). Chroma is computed at half resolution (the eye
+    does not see chroma detail)."""
+    luma, cr8, cb8 = cv2.split(cv2.cvtColor(frame, cv2.COLOR_RGB2YCrCb))
+    h, w = luma.shape
     half = (max(1, w // 2), max(1, h // 2))
-    a = cv2.resize(a8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
-    b = cv2.resize(b8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
-    if target.chroma < 8.0:
-        # White, black, grey, silver: move lightness, squeeze its range, drop most of the colour.
-        lightness = cv2.convertScaleAbs(lightness, alpha=0.6, beta=(target.lab[0] - 0.6 * mean_l) * 2.55)
-        new_a, new_b = a * 0.12, b * 0.12
+    cr = cv2.resize(cr8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
+    cb = cv2.resize(cb8, half, interpolation=cv2.INTER_AREA).astype(np.float32) - 128.0
+    t_luma, t_cr, t_cb = target.ycc
+    if target.chroma < 6.0:
+        # White, black, grey, silver: move luma, squeeze its range, drop most of the colour.
+        luma = cv2.convertScaleAbs(luma, alpha=0.6, beta=t_luma - 0.6 * mean_luma)
+        new_cr, new_cb = cr * 0.12, cb * 0.12
     else:
-        chroma = np.maximum(cv2.magnitude(a, b), 0.85 * target.chroma)
-        new_a, new_b = chroma * (target.lab[1] / target.chroma), chroma * (target.lab[2] / target.chroma)
-        lightness = cv2.convertScaleAbs(lightness, alpha=1.0, beta=0.45 * (target.lab[0] - mean_l) * 2.55)
+        chroma = np.maximum(cv2.magnitude(cr, cb), 0.85 * target.chroma)
+        new_cr = chroma * ((t_cr - 128.0) / target.chroma)
+        new_cb = chroma * ((t_cb - 128.0) / target.chroma)
+        luma = cv2.convertScaleAbs(luma, alpha=1.0, beta=0.45 * (t_luma - mean_luma))
 
     def full(channel: np.ndarray) -> np.ndarray:
         return cv2.resize(
             np.clip(channel + 128.0, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
         )
 
-    return cv2.cvtColor(cv2.merge([lightness, full(new_a), full(new_b)]), cv2.COLOR_Lab2RGB)
+    return cv2.cvtColor(cv2.merge([luma, full(new_cr), full(new_cb)]), cv2.COLOR_YCrCb2RGB)
 
 
 def shade_like(layer: np.ndarray, frame: np.ndarray, mean_lum: float) -> np.ndarray:

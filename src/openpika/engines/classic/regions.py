@@ -306,6 +306,7 @@ def locate_and_track(
     small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in small]
     mask = locate(query, text, small[0], frames[0], seed=seed)
+    model = _ColourModel.of(small[0], mask) if query.kind == "colour" else None
     # Sky and background move with the camera; objects (and faces) by their own corners.
     own_motion = query.kind in ("colour", "face", "subject")
     screen_fixed = query.kind == "position"
@@ -330,7 +331,7 @@ def locate_and_track(
         revealed = cv2.warpAffine(np.ones(size[::-1], np.uint8), step, size, flags=cv2.INTER_NEAREST) == 0
         if query.kind == "background":
             carried = np.maximum(carried, revealed.astype(np.float32))
-        recut = _recut(query, small[t], carried, revealed, grow)
+        recut = _recut(query, small[t], carried, revealed, grow, model)
         smooth = (0.65 * recut + 0.35 * carried if recut is not None else carried).astype(np.float32)
         masks.append(smooth)
         motion.append(to_full_units(cumulative, scale))
@@ -357,17 +358,50 @@ def locate_and_track(
     )
 
 
+@dataclass(frozen=True)
+class _ColourModel:
+    """The region's own colours on the first frame (Lab mean and spread), so a re-cut does not
+    creep into a neighbour of the same colour family (orange hair next to skin)."""
+
+    mean: np.ndarray
+    spread: np.ndarray
+
+    @staticmethod
+    def of(small: np.ndarray, mask: np.ndarray) -> _ColourModel:
+        lab = _lab_small(small)[mask]
+        return _ColourModel(lab.mean(0), np.maximum(lab.std(0), (4.0, 3.0, 3.0)))
+
+    def close(self, small: np.ndarray, z: float = 3.0) -> np.ndarray:
+        return np.asarray((np.abs(_lab_small(small) - self.mean) / self.spread).max(axis=2) < z)
+
+
+def _lab_small(small: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab))
+
+
 def _recut(
-    query: RegionQuery, small: np.ndarray, carried: np.ndarray, revealed: np.ndarray, grow: np.ndarray
+    query: RegionQuery,
+    small: np.ndarray,
+    carried: np.ndarray,
+    revealed: np.ndarray,
+    grow: np.ndarray,
+    model: _ColourModel | None,
 ) -> np.ndarray | None:
     """Re-segment colour and sky regions near where motion carried them (or where the camera just
     revealed new ground next to them); None keeps the carried mask."""
     if query.kind not in ("colour", "sky"):
         return None
-    near = cv2.dilate((carried > 0.5).astype(np.uint8), grow) > 0
+    solid = (carried > 0.5).astype(np.uint8)
+    near = cv2.dilate(solid, grow) > 0
     near |= cv2.dilate(revealed.astype(np.uint8), grow) > 0
     found = colour_mask(small, query.colours) if query.kind == "colour" else sky_mask(small)
+    if model is not None:
+        found &= model.close(small)
     found = fill_holes(found & near) if query.kind == "colour" else found & near
-    if found.sum() < 0.25 * max(1.0, float((carried > 0.5).sum())):
+    carried_area = max(1.0, float(solid.sum()))
+    if found.sum() < 0.25 * carried_area:
         return None  # occluded or lost: trust the motion for now
+    if found.sum() > 1.2 * carried_area + float(revealed.sum()):
+        # Growing faster than the camera reveals: creeping into a neighbour. Stay close.
+        found &= cv2.dilate(solid, np.ones((3, 3), np.uint8)) > 0
     return found.astype(np.float32)
