@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -123,7 +124,7 @@ class _Inbetweener:
         height, width = frames.shape[1:3]
         self.use_flow = min(height, width) >= MIN_FLOW_SIDE
         if self.use_flow:
-            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+            self._dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
             self._xs, self._ys = np.meshgrid(
                 np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
             )
@@ -131,7 +132,8 @@ class _Inbetweener:
     def _flow(self, lo: int) -> tuple[np.ndarray, np.ndarray]:
         if lo not in self._flows:
             a, b = _gray(self.frames[lo]), _gray(self.frames[lo + 1])
-            self._flows[lo] = (self._dis.calc(a, b, None), self._dis.calc(b, a, None))
+            calc: Any = self._dis.calc  # OpenCV's stubs do not admit the ``None`` output argument
+            self._flows[lo] = (calc(a, b, None), calc(b, a, None))
         return self._flows[lo]
 
     def frame(self, lo: int, weight: float) -> np.ndarray:
