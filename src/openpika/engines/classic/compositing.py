@@ -73,6 +73,12 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
             "from a plain or contrasting background",
         )
     ctx.log(f"object cut out: {obj.width}x{obj.height} px, matte covers {obj.coverage:.0%} of the photo")
+    if obj.confidence < 0.7:
+        ctx.log(
+            "the object does not stand out clearly from its photo's background; its outline may be rough "
+            "(a photo on a plain backdrop cuts out best)",
+            "WARN",
+        )
     place = parse_placement(task.prompt or "", task.seed)
 
     indices = source_indices(task.video.num_frames, task.video.fps, out.num_frames, out.fps)
@@ -135,7 +141,9 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
                 f"without image_url the classic engine can only recolour the region, and the prompt {prompt!r} "
                 "names no colour; say e.g. 'make it blue', or give image_url with what to put there",
             )
-    track = locate_and_track(task.modify_region or "", used, on_step=lambda t: ctx.check_cancelled())
+    track = locate_and_track(
+        task.modify_region or "", used, seed=task.seed, on_step=lambda t: ctx.check_cancelled()
+    )
     ctx.log(f"region {task.modify_region!r}: {track.description}")
     vh, vw = used.shape[1:3]
     sx, sy = out.width / vw, out.height / vh

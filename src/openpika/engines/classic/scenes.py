@@ -62,10 +62,9 @@ _MIN_CONFIDENCE = 0.7  # matte_confidence needed to cut a subject out of a busy 
 class _Actor:
     """A cut-out subject standing in the scene."""
 
-    cutout: Cutout
-    rgb: np.ndarray  # colour-matched to the plate
+    rgb: np.ndarray  # the cut-out, colour-matched to the plate
     alpha: np.ndarray
-    placed: Affine  # cutout pixels -> world pixels at rest
+    placed: Affine  # layer pixels -> world pixels at rest
     base: tuple[float, float]  # world position of the feet (sway pivot, shadow)
     width: float  # world width at rest
     parallax: float
@@ -189,7 +188,6 @@ def _arrange(
         surroundings = _plate_region(plate, plate_placed, cx - cw, base_y - 1.4 * ch, cx + cw, base_y)
         actors.append(
             _Actor(
-                cutout=c,
                 rgb=match_colour(c.rgb, c.alpha, surroundings, strength=light_match),
                 alpha=c.alpha,
                 placed=placed,
@@ -318,7 +316,6 @@ def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:
     rng = np.random.default_rng(task.seed)
     creative = task.mode == "creative"
     actor = _Actor(
-        cutout=c,
         rgb=c.rgb,
         alpha=c.alpha,
         placed=placed,
