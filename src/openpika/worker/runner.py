@@ -172,9 +172,10 @@ class JobRunner:
                 output, stored_key = self._render(job, ctx, log)
             if lease.lost or lease.shutting_down.is_set():
                 raise Cancelled()
+            # Logged before completing: a client stops reading logs once it sees COMPLETED.
+            log(f"Done in {time.monotonic() - started:.1f} s")
             if self.store.complete(job.id, job.attempt, output):
                 stored_key = None  # the job owns the file now
-                log(f"Done in {time.monotonic() - started:.1f} s")
             else:
                 logger.warning("job %s attempt %d lost its lease before completing", job.id, job.attempt)
         except BaseException as exc:
