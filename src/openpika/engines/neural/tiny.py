@@ -160,7 +160,8 @@ def build_ti2v(path: Path) -> None:
 
 
 def build_wan21_i2v(path: Path, *, flf2v: bool = False) -> None:
-    """Wan2.1 I2V (CLIP image branch), or FLF2V (the same plus a learned position table)."""
+    """Wan2.1 I2V (CLIP image branch, with its own K/V projections as in the real model, so effect
+    LoRAs' k_img/v_img keys land), or FLF2V (the same plus a learned position table)."""
     diffusers = _diffusers()
 
     tok = _tokenizer()
@@ -174,7 +175,7 @@ def build_wan21_i2v(path: Path, *, flf2v: bool = False) -> None:
         scheduler=_flow_scheduler(),
         image_processor=processor,
         image_encoder=encoder,
-        transformer=_wan_transformer(in_channels=36, image_dim=4, **extra),
+        transformer=_wan_transformer(in_channels=36, image_dim=4, added_kv_proj_dim=24, **extra),
     ).save_pretrained(path)
 
 
