@@ -39,7 +39,22 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = "fal-ai/pika/v2.2/image-to-video"
-INPUT = json.dumps({"image_url": "https://example.com/cat.png", "prompt": "slow dolly in"}).encode()
+
+
+def _input() -> bytes:
+    """A real (tiny) image as a data URI, so that in-process workers can render the jobs too."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 120, 40)).save(buffer, "PNG")
+    image = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return json.dumps({"image_url": image, "prompt": "slow dolly in", "duration": 5}).encode()
+
+
+INPUT = _input()
 
 PEER_APP = textwrap.dedent(
     """
@@ -123,7 +138,7 @@ async def poller(port: int, args: argparse.Namespace, stats: Stats, end: float, 
             handle = {"status_url": "/x/y/requests/z/status", "response_url": "/x/y/requests/z"}
             if not peer:
                 handle = json.loads(body)
-            for poll in range(10_000):
+            for poll in range(args.max_polls):
                 next_at += args.interval
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 if time.monotonic() >= end:
@@ -134,6 +149,9 @@ async def poller(port: int, args: argparse.Namespace, stats: Stats, end: float, 
                     stats.errors.append(f"status {code} {body[:120]!r}")
                 if code == 200 or (peer and poll + 1 >= peer_polls):
                     break
+            else:
+                next_at += args.interval
+                continue  # gave up on this job (no drain): submit the next one
             code, body = await timed(stats.result, "GET", _path(handle["response_url"]))
             if code != 200:
                 stats.errors.append(f"result {code} {body[:120]!r}")
@@ -267,6 +285,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between one poller's requests")
     parser.add_argument("--job-seconds", type=float, default=2.0, help="how long the drain holds each job")
     parser.add_argument("--no-drain", action="store_true", help="no worker at all: the backlog grows")
+    parser.add_argument("--max-polls", type=int, default=10, help="polls before a poller gives up on a job")
     parser.add_argument("--workers", type=int, default=0, help="in-process workers (fixture:ok engine)")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--tmp", default=None, help="where the server's data dir goes (e.g. /dev/shm)")
