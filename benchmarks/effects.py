@@ -48,12 +48,12 @@ HIGHLIGHT = {
     "Levitate": 0.7,
     "Melt": 0.8,
     "Peel": 0.45,
-    "Poke": 0.4,
+    "Poke": 0.56,
     "Squish": 0.5,
     "Ta-da": 0.56,
     "Tear": 0.7,
 }
-MOSAIC_PHOTO = {"Eye-pop": "astronaut", "Decapitate": "astronaut", "Levitate": "coffee", "Tear": "chelsea"}
+MOSAIC_PHOTO = {"Eye-pop": "chelsea", "Decapitate": "astronaut", "Tear": "chelsea", "Dissolve": "astronaut"}
 
 
 def cpu_seconds() -> float:
@@ -99,7 +99,7 @@ def write_sheets(effects: list[str], out: Path) -> None:
             picks = [frames[i] for i in np.linspace(0, len(frames) - 1, 8).astype(int)]
             h = int(240 * task.output.height / task.output.width)
             rows.append(np.hstack([cv2.resize(f, (240, h), interpolation=cv2.INTER_AREA) for f in picks]))
-            if name == MOSAIC_PHOTO.get(effect, "chelsea" if effect in ("Squish", "Melt") else "coffee"):
+            if name == MOSAIC_PHOTO.get(effect, "coffee"):
                 tile = frames[round(HIGHLIGHT.get(effect, 0.5) * (len(frames) - 1))]
                 tile = cv2.resize(tile, (300, 200), interpolation=cv2.INTER_AREA)
                 cv2.rectangle(tile, (0, 0), (300, 26), (0, 0, 0), -1)

@@ -44,9 +44,9 @@ def inflate(scene: Scene) -> Renderer:
     gx, gy = warper.grid()
     cx, cy = scene.subject.centroid
     radius = 0.5 * math.hypot(box.w, box.h)
-    grow = 0.3 * scene.controls.intensity
+    grow = 0.2 * scene.controls.intensity
     wobble = 0.06 if scene.controls.allows("wobble") else 0.0
-    lift_px = 0.07 * box.h
+    lift_px = 0.04 * box.h
     # Specular highlight up and to the left of the centre: the skin of a balloon catching light.
     hx, hy = cx - 0.25 * box.w, cy - 0.28 * box.h
     highlight = np.exp(-(((gx - hx) / (0.22 * box.w)) ** 2 + ((gy - hy) / (0.18 * box.h)) ** 2)).astype(
@@ -58,7 +58,11 @@ def inflate(scene: Scene) -> Renderer:
     circle = float(np.percentile(outline, 85))
     theta = np.arctan2(gy - cy, gx - cx)
     bins = ((theta + math.pi) / (2 * math.pi) * len(outline)).astype(np.int32) % len(outline)
-    rounding = np.clip(circle / np.maximum(outline[bins], 1.0), 1.0, 1.6).astype(np.float32) - 1.0
+    rounding = np.clip(circle / np.maximum(outline[bins], 1.0), 1.0, 1.35).astype(np.float32) - 1.0
+    # How far towards its own outline each point lies (0 centre, 1 edge): for limb darkening.
+    to_edge = np.clip(np.hypot(gx - cx, gy - cy) / np.maximum(outline[bins], 1.0), 0.0, 1.0).astype(
+        np.float32
+    )
 
     def render(t: float) -> np.ndarray:
         u = scene.clock(t)
@@ -70,8 +74,10 @@ def inflate(scene: Scene) -> Renderer:
         dx, dy = gx - ccx, gy - ccy
         rn = np.minimum(np.sqrt(dx * dx + dy * dy) / radius, 1.3)
         # A balloon bulges most in the middle: magnification falls off towards the rim.
-        factor = (1.0 + (s - 1.0) * (1.7 - 1.2 * rn * rn)) * (1.0 + 0.8 * max(0.0, swell) * rounding)
-        shade = 1.0 + 0.5 * max(0.0, s - 1.0) / max(grow, 1e-3) * highlight
+        factor = (1.0 + (s - 1.0) * (1.3 - 0.6 * rn * rn)) * (1.0 + 0.6 * max(0.0, swell) * rounding)
+        # Stretched skin catches a broad highlight and darkens towards the silhouette: it reads as round.
+        puff = max(0.0, s - 1.0) / max(grow, 1e-3)
+        shade = 1.0 + 0.7 * puff * highlight - 0.3 * puff * to_edge**3
         frame = scene.plate.copy()
         if scene.controls.allows("shadow"):
             contact_shadow(
