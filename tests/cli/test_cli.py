@@ -144,3 +144,19 @@ def test_run_reports_a_failed_request(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "422" in result.output
     assert not (tmp_path / "v.mp4").exists()
+
+
+def test_extra_tls_names_reissue_the_server_certificate_under_the_same_ca(tmp_path: Path) -> None:
+    from openpika.api.tls import ensure_certificates
+
+    first = ensure_certificates(tmp_path)
+    ca_before = first.ca_cert.read_bytes()
+    files = ensure_certificates(tmp_path, ("pika.lan", "192.168.1.20"))
+    assert files.ca_cert.read_bytes() == ca_before
+    server = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(names.get_values_for_type(x509.DNSName)) == {"localhost", "pika.lan"}
+    assert ipaddress.ip_address("192.168.1.20") in names.get_values_for_type(x509.IPAddress)
+    unchanged = files.cert.read_bytes()
+    ensure_certificates(tmp_path, ("pika.lan",))  # already covered: no new certificate
+    assert files.cert.read_bytes() == unchanged

@@ -42,31 +42,50 @@ def tls_files(data_dir: Path) -> TlsFiles:
     )
 
 
-def ensure_certificates(data_dir: Path) -> TlsFiles:
-    """Create the CA (once) and a valid server certificate; return their paths."""
+def ensure_certificates(data_dir: Path, extra_names: tuple[str, ...] = ()) -> TlsFiles:
+    """Create the CA (once) and a valid server certificate; return their paths. ``extra_names``
+    (host names or IP addresses, e.g. a LAN name) are added to the certificate beside localhost."""
     files = tls_files(data_dir)
     files.ca_cert.parent.mkdir(parents=True, exist_ok=True)
     if not (files.ca_cert.exists() and files.ca_key.exists()):
         ca_key = ec.generate_private_key(ec.SECP256R1())
         _write_key(files.ca_key, ca_key)
         _write_cert(files.ca_cert, _ca_certificate(ca_key))
-    if _needs_server_certificate(files):
+    names = _subject_names(extra_names)
+    if _needs_server_certificate(files, names):
         ca_key_loaded = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
         assert isinstance(ca_key_loaded, ec.EllipticCurvePrivateKey)
         ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
         server_key = ec.generate_private_key(ec.SECP256R1())
         _write_key(files.key, server_key)
-        _write_cert(files.cert, _server_certificate(server_key, ca_key_loaded, ca_cert))
+        _write_cert(files.cert, _server_certificate(server_key, ca_key_loaded, ca_cert, names))
     return files
 
 
-def _needs_server_certificate(files: TlsFiles) -> bool:
+def _subject_names(extra_names: tuple[str, ...]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for name in (*SERVER_NAMES, *SERVER_IPS, *extra_names):
+        try:
+            entry: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(name))
+        except ValueError:
+            entry = x509.DNSName(name)
+        if entry not in names:
+            names.append(entry)
+    return names
+
+
+def _needs_server_certificate(files: TlsFiles, names: list[x509.GeneralName]) -> bool:
     if not (files.cert.exists() and files.key.exists()):
         return True
     cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
     ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    covered = list(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     expires = cert.not_valid_after_utc
-    return cert.issuer != ca_cert.subject or expires - dt.datetime.now(dt.UTC) < RENEW_BEFORE
+    return (
+        cert.issuer != ca_cert.subject
+        or any(name not in covered for name in names)
+        or expires - dt.datetime.now(dt.UTC) < RENEW_BEFORE
+    )
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
@@ -124,11 +143,12 @@ def _ca_certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
 
 
 def _server_certificate(
-    key: ec.EllipticCurvePrivateKey, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    alt_names: list[x509.GeneralName],
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
-    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in SERVER_NAMES]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in SERVER_IPS]
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return (
         x509.CertificateBuilder()

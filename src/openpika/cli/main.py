@@ -61,6 +61,9 @@ def cli() -> None:
 @click.option(
     "--tls/--no-tls", default=None, help="Serve HTTPS with a local CA (generated once under DATA_DIR/tls)."
 )
+@click.option(
+    "--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate (repeatable)."
+)
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1 without API keys, else 0.0.0.0).")
 @click.option("--port", type=int, default=None, help="Run port (fal.run equivalent); 0 picks a free one.")
 @click.option(
@@ -77,6 +80,7 @@ def cli() -> None:
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     tls: bool | None,
+    tls_names: tuple[str, ...],
     host: str | None,
     port: int | None,
     queue_port: int | None,
@@ -107,7 +111,7 @@ def serve(
         update={"port": bound_port(run_socket), "queue_port": bound_port(queue_socket)}
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    tls_files = ensure_certificates(settings.data_dir) if settings.tls else None
+    tls_files = ensure_certificates(settings.data_dir, tls_names) if settings.tls else None
 
     from ..api.app import create_app
 
