@@ -30,6 +30,7 @@ from .layers import (
     blend_into,
     compose,
     contact_shadow,
+    grain_level,
     match_colour,
     prescale_layer,
     similarity,
@@ -107,6 +108,11 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
         + (", floating" if place.floating else "")
     )
 
+    # The object gets the footage's grain, fresh every frame (static grain would read as texture).
+    grain = grain_level(first)
+    rng = np.random.default_rng(task.seed)
+    if grain > 0.0:
+        ctx.log(f"matching the footage's grain ({grain:.1f} grey levels)")
     bob_amplitude = 0.012 * out.height if place.floating else 0.0
     bob_period = 2.6 * out.fps
 
@@ -119,7 +125,7 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
             if not place.floating:
                 cx, cy = apply_affine(ground, anchor_x, anchor_y)
                 contact_shadow(frame, cx, cy, obj_w * affine_scale(ground), strength=0.55)
-            warp_layer_into(frame, rgb, alpha, m)
+            warp_layer_into(frame, rgb, alpha, m, grain=(grain, rng))
             ctx.progress((i + 1) / out.num_frames)
             yield frame
 

@@ -82,10 +82,16 @@ def _destination_box(
 
 
 def warp_layer_into(
-    frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, m: Affine, opacity: float = 1.0
+    frame: np.ndarray,
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    m: Affine,
+    opacity: float = 1.0,
+    grain: tuple[float, np.random.Generator] | None = None,
 ) -> tuple[int, int, int, int] | None:
     """Blend ``rgb``/``alpha`` into ``frame`` (in place) through ``m``; returns the touched box
-    (x0, y0, x1, y1) or None when the layer falls outside the frame."""
+    (x0, y0, x1, y1) or None when the layer falls outside the frame. ``grain`` (sigma in grey
+    levels, generator) adds fresh luma noise over the layer so it shares the footage's grain."""
     box = _destination_box(frame.shape, alpha.shape[0], alpha.shape[1], m)
     if box is None:
         return None
@@ -95,8 +101,22 @@ def warp_layer_into(
     flags = cv2.INTER_AREA if affine_scale(m) < 0.8 else cv2.INTER_LINEAR
     src = cv2.warpAffine(rgb, local, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
     a = cv2.warpAffine(alpha, local, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    blend_into(frame[y0:y1, x0:x1], src, a * opacity if opacity != 1.0 else a)
+    a = a * opacity if opacity != 1.0 else a
+    if grain is not None and grain[0] > 0.0:
+        sigma, rng = grain
+        noise = rng.standard_normal(a.shape, dtype=np.float32) * sigma
+        src = np.clip(src.astype(np.float32) + noise[..., None], 0, 255).astype(np.uint8)
+    blend_into(frame[y0:y1, x0:x1], src, a)
     return x0, y0, x1, y1
+
+
+def grain_level(frame: np.ndarray) -> float:
+    """The footage's noise, in grey levels: a robust (median-based) spread of its finest detail.
+    Below about one level the footage is clean and nothing needs adding."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    fine = gray - cv2.GaussianBlur(gray, (0, 0), 1.0)
+    sigma = 1.4826 * float(np.median(np.abs(fine)))
+    return 0.0 if sigma < 1.0 else min(sigma, 6.0)
 
 
 def prescale_layer(rgb: np.ndarray, alpha: np.ndarray, m: Affine) -> tuple[np.ndarray, np.ndarray, Affine]:
