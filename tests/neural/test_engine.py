@@ -123,6 +123,13 @@ def test_same_seed_same_video_other_seed_other_video(engine: Any, recorder: Call
         assert not np.array_equal(first, other), route
 
 
+def test_negative_prompt_reaches_the_pipeline(engine: Any, recorder: Callable[..., Recorder]) -> None:
+    with_negative = TextToVideoTask("a lighthouse", "ugly bad", 5, OUT, "v2.2")
+    without = TextToVideoTask("a lighthouse", "", 5, OUT, "v2.2")
+    first = frames_of(engine.run(with_negative, recorder().context()))
+    assert not np.array_equal(first, frames_of(engine.run(without, recorder().context())))
+
+
 def test_keyframes_sit_on_their_frames_without_a_seam(engine: Any, recorder: Callable[..., Recorder]) -> None:
     task = all_tasks()["pikaframes"]
     rec = recorder()

@@ -169,14 +169,25 @@ def test_every_endpoint_serves_a_video_through_the_fal_client(neural_server: Ser
         neural_server,
         f"""
         out = {{}}
-        for endpoint, args in json.loads(open({str(requests_file)!r}).read()).items():
+        requests = json.loads(open({str(requests_file)!r}).read())
+        IMAGE = requests["fal-ai/pika/v1.5/pikaffects"]["image_url"]
+        for endpoint, args in requests.items():
             handle = fal_client.submit(endpoint, args)
             logs = []
             for status in handle.iter_events(with_logs=True, interval=0.05):
                 logs = status.logs if getattr(status, "logs", None) is not None else logs
             out[endpoint] = {{"result": handle.get(), "logs": [entry["message"] for entry in logs]}}
+        try:  # an effect without a LoRA: the neural engine cannot run it and says why
+            fal_client.run("fal-ai/pika/v1.5/pikaffects", {{"image_url": IMAGE, "pikaffect": "Levitate"}})
+        except FalClientHTTPError as exc:
+            out["levitate"] = {{"status": exc.status_code, "message": exc.message}}
         """,
         timeout=240,
+    )
+    levitate = out["levitate"]
+    assert (
+        levitate["status"] == 503
+        and "no effect LoRA is declared for the Pikaffect 'Levitate'" in levitate["message"]
     )
     for endpoint, (_, (width, height, frames)) in cases.items():
         result, logs = out[endpoint]["result"], out[endpoint]["logs"]
