@@ -136,3 +136,15 @@ def test_delete_for_job_removes_the_files_its_output_points_at(files: LocalFileS
     files.delete_for_job(job)
     assert files.path_for(gone.key) is None
     assert files.path_for(kept.key) is not None
+
+
+def test_sweep_deletes_only_files_past_their_expiry(files: LocalFileStore) -> None:
+    expiring = files.save_bytes(b"old", content_type="video/mp4", file_name="output.mp4", expires_at=1000.0)
+    later = files.save_bytes(b"new", content_type="video/mp4", file_name="output.mp4", expires_at=5000.0)
+    forever = files.save_bytes(b"upload", content_type="image/png", file_name="in.png")
+    assert files.sweep_expired(now=999.0) == 0
+    assert files.sweep_expired(now=1001.0) == 1
+    assert files.path_for(expiring.key) is None
+    assert files.path_for(later.key) is not None and files.path_for(forever.key) is not None
+    assert files.sweep_expired(now=1e12) == 1
+    assert files.path_for(forever.key) is not None  # no expiry: only deleted explicitly

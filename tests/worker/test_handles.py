@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from openpika.engines.base import RunContext
 from openpika.jobs import JobStatus
 from openpika.worker import start_in_process_workers
 from openpika.worker.janitor import Janitor, purge_expired
@@ -63,3 +64,18 @@ def test_purge_deletes_old_jobs_and_their_files(rig: Rig) -> None:
     assert purge_expired(rig.store, rig.files, ttl_seconds=3600, now=time.time() + 7200) == 1
     assert rig.store.get(old) is None
     assert rig.stored_files() == []
+
+
+def test_output_of_an_attempt_that_never_completed_expires_too(rig: Rig) -> None:
+    # An attempt killed between storing its file and completing leaves a file no job points at.
+    request_id = rig.submit()
+    job = rig.store.claim("doomed", 30, 3)
+    assert job is not None
+    rig.runner()._render(job, RunContext(request_id=job.id), lambda *a: None)  # stores, never completes
+    assert len(rig.stored_files()) == 1
+    ttl = rig.settings.result_ttl_seconds
+    assert purge_expired(rig.store, rig.files, ttl_seconds=ttl, now=time.time() + ttl) == 0
+    assert len(rig.stored_files()) == 1  # still inside its grace period
+    purge_expired(rig.store, rig.files, ttl_seconds=ttl, now=time.time() + ttl + 2 * 3600)
+    assert rig.stored_files() == []
+    assert rig.store.get(request_id) is not None  # the job itself is not finished, so it stays

@@ -25,11 +25,16 @@ class StoredFile:
 
 
 class FileStore(Protocol):
-    def save(self, src_path: Path, *, content_type: str, file_name: str) -> StoredFile:
-        """Copy ``src_path`` in. The file becomes visible only once complete. Raises StorageError."""
+    def save(
+        self, src_path: Path, *, content_type: str, file_name: str, expires_at: float | None = None
+    ) -> StoredFile:
+        """Copy ``src_path`` in. The file becomes visible only once complete. Raises StorageError.
+        ``expires_at`` (epoch seconds): ``sweep_expired`` may delete the file after that time."""
         ...
 
-    def save_bytes(self, data: bytes, *, content_type: str, file_name: str) -> StoredFile: ...
+    def save_bytes(
+        self, data: bytes, *, content_type: str, file_name: str, expires_at: float | None = None
+    ) -> StoredFile: ...
 
     def get(self, key: str) -> StoredFile | None:
         """The stored file's metadata, or None for an unknown or malformed key."""
@@ -43,6 +48,11 @@ class FileStore(Protocol):
 
     def delete_for_job(self, job: Any) -> None:
         """Delete the files a finished job's output points at (retention purge)."""
+        ...
+
+    def sweep_expired(self, now: float) -> int:
+        """Delete files whose ``expires_at`` has passed (e.g. outputs of attempts killed between storing
+        and completing, which no job references); return how many."""
         ...
 
 

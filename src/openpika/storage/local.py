@@ -44,14 +44,24 @@ class LocalFileStore:
             ) from exc
         self._remove_stale_temporaries()
 
-    def save(self, src_path: Path, *, content_type: str, file_name: str) -> StoredFile:
+    def save(
+        self, src_path: Path, *, content_type: str, file_name: str, expires_at: float | None = None
+    ) -> StoredFile:
         return self._store(
-            lambda dest: shutil.copyfile(src_path, dest), content_type=content_type, file_name=file_name
+            lambda dest: shutil.copyfile(src_path, dest),
+            content_type=content_type,
+            file_name=file_name,
+            expires_at=expires_at,
         )
 
-    def save_bytes(self, data: bytes, *, content_type: str, file_name: str) -> StoredFile:
+    def save_bytes(
+        self, data: bytes, *, content_type: str, file_name: str, expires_at: float | None = None
+    ) -> StoredFile:
         return self._store(
-            lambda dest: dest.write_bytes(data), content_type=content_type, file_name=file_name
+            lambda dest: dest.write_bytes(data),
+            content_type=content_type,
+            file_name=file_name,
+            expires_at=expires_at,
         )
 
     def get(self, key: str) -> StoredFile | None:
@@ -74,13 +84,27 @@ class LocalFileStore:
         if _KEY.match(key):
             shutil.rmtree(self.root / key, ignore_errors=True)
 
+    def sweep_expired(self, now: float) -> int:
+        swept = 0
+        for meta_path in self.root.glob(f"*/{_META}"):
+            try:
+                expires_at = json.loads(meta_path.read_text()).get("expires_at")
+            except (OSError, ValueError):
+                continue
+            if expires_at is not None and expires_at < now:
+                self.delete(meta_path.parent.name)
+                swept += 1
+        return swept
+
     def delete_for_job(self, job: Any) -> None:
         """Delete every output file of a job (anything with a ``result`` dict of Files)."""
         for key in keys_in_result(getattr(job, "result", None)):
             self.delete(key)
 
     # --- helpers -----------------------------------------------------------------------------
-    def _store(self, write: Callable[[Path], object], *, content_type: str, file_name: str) -> StoredFile:
+    def _store(
+        self, write: Callable[[Path], object], *, content_type: str, file_name: str, expires_at: float | None
+    ) -> StoredFile:
         key = secrets.token_urlsafe(16)
         name = safe_file_name(file_name)
         staging = self.root / f"{_TMP_PREFIX}{key}"
@@ -88,7 +112,13 @@ class LocalFileStore:
             staging.mkdir()
             write(staging / name)
             size = (staging / name).stat().st_size
-            meta = {"file_name": name, "content_type": content_type, "size": size, "created_at": time.time()}
+            meta = {
+                "file_name": name,
+                "content_type": content_type,
+                "size": size,
+                "created_at": time.time(),
+                "expires_at": expires_at,
+            }
             (staging / _META).write_text(json.dumps(meta))
             os.rename(staging, self.root / key)
         except OSError as exc:

@@ -16,12 +16,18 @@ logger = logging.getLogger("openpika.janitor")
 
 
 def purge_expired(store: JobStore, files: FileStore, ttl_seconds: float, now: float | None = None) -> int:
-    """Delete finished jobs older than the retention time and their output files; return how many."""
-    cutoff = (time.time() if now is None else now) - ttl_seconds
-    purged = store.purge_finished(cutoff)
+    """Delete finished jobs older than the retention time and their output files, then any file past its
+    own expiry (outputs no job references); return how many jobs were purged."""
+    now = time.time() if now is None else now
+    purged = store.purge_finished(now - ttl_seconds)
     for job in purged:
         for key in keys_in_result(job.result):
             files.delete(key)
+    sweep = getattr(files, "sweep_expired", None)  # optional for other FileStore implementations
+    if sweep is not None:
+        orphans = sweep(now)
+        if orphans:
+            logger.info("deleted %d expired file(s) no job referenced", orphans)
     return len(purged)
 
 

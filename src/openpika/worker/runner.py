@@ -40,6 +40,7 @@ from .prepare import build_task
 logger = logging.getLogger("openpika.worker")
 OUTPUT_FILE_NAME = "output.mp4"
 CANCEL_POLL_SECONDS = 0.25
+ORPHAN_GRACE_SECONDS = 3600.0
 
 
 class LeaseKeeper:
@@ -236,7 +237,12 @@ class JobRunner:
             on_frame=lambda _: ctx.check_cancelled(),
         )
         ctx.check_cancelled()
-        stored = self.files.save(video_path, content_type="video/mp4", file_name=OUTPUT_FILE_NAME)
+        # The job's own purge deletes the file after the retention time; the expiry (an hour later) is
+        # for the file of an attempt killed between storing and completing, which no job points at.
+        expires_at = time.time() + self.settings.result_ttl_seconds + ORPHAN_GRACE_SECONDS
+        stored = self.files.save(
+            video_path, content_type="video/mp4", file_name=OUTPUT_FILE_NAME, expires_at=expires_at
+        )
         base = (
             job.file_base_url or self.settings.public_url or f"http://127.0.0.1:{self.settings.port}"
         ).rstrip("/")
