@@ -16,8 +16,8 @@ _MAX_FEATURES = 1500
 _RATIO_TEST = 0.8
 _MIN_INLIERS = 12
 _MAX_EXTRA_LAYERS = 2
-_MIN_LAYER_INLIERS = 15
-_MIN_LAYER_SHIFT = 6.0  # pixels at working resolution
+_MIN_LAYER_INLIERS = 25
+_MIN_LAYER_SHIFT = 16.0  # pixels at working resolution: what DIS alone would miss
 
 
 @dataclass(frozen=True)

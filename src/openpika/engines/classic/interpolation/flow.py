@@ -27,6 +27,8 @@ _LAYER_WINDOW = 15
 # A secondary layer replaces the dominant one where its error is below PREFERENCE * error - BIAS.
 # Filling occlusions, a secondary layer must be clearly better still: a wrong pick drags background along.
 _FILL_PREFERENCE = 0.5
+# Secondary motion layers are kept only if they cut the match error to this share of without.
+_LAYER_GAIN = 0.9
 _OCCLUDED_ERROR = 2.0
 _LAYER_BIAS = -2.0
 # Overrides of DIS MEDIUM's parameters.
@@ -155,16 +157,43 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
     if not moving:  # everything is (nearly) still: plain DIS from zero does best
         layers = []
     dis = _dis()
+    forward, backward = _flow_pair(dis, gray_a, gray_b, layers)
+    if len(layers) > 1:
+        # Secondary layers come from leftover matches and can be spurious (repeated texture).
+        # Keep them only when they clearly explain the images better than the dominant one alone.
+        plain_forward, plain_backward = _flow_pair(dis, gray_a, gray_b, layers[:1])
+        plain = _match_error(gray_a, gray_b, plain_forward) + _match_error(gray_b, gray_a, plain_backward)
+        layered = _match_error(gray_a, gray_b, forward) + _match_error(gray_b, gray_a, backward)
+        if layered > _LAYER_GAIN * plain:
+            forward, backward, layers = plain_forward, plain_backward, layers[:1]
+    return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
+
+
+def _flow_pair(
+    dis: cv2.DISOpticalFlow, gray_a: np.ndarray, gray_b: np.ndarray, layers: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     forward = _flow(dis, gray_a, gray_b, layers)
     backward = _flow(dis, gray_b, gray_a, [np.linalg.inv(m) for m in layers])
     if len(layers) > 1:
         # Independently moving objects cover and uncover background; there the flow has nothing
         # to match and is noise. Those pixels (failing the forward-backward check) are given the
-        # dominant motion instead: what gets covered is usually the background.
+        # motion layer that explains them best, the dominant one unless clearly beaten.
         inverse = [np.linalg.inv(m) for m in layers]
-        forward = _fill_occluded(forward, backward, _layered_guess(gray_a, gray_b, layers))
-        backward = _fill_occluded(backward, forward, _layered_guess(gray_b, gray_a, inverse))
-    return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
+        forward, backward = (
+            _fill_occluded(forward, backward, _layered_guess(gray_a, gray_b, layers)),
+            _fill_occluded(backward, forward, _layered_guess(gray_b, gray_a, inverse)),
+        )
+    return forward, backward
+
+
+def _match_error(src: np.ndarray, dst: np.ndarray, flow: np.ndarray) -> float:
+    """Mean photometric error of src against dst pulled back along the flow (clipped: robust)."""
+    h, w = src.shape
+    gx, gy = identity_grid(w, h)
+    warped = cv2.remap(
+        dst, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return float(np.minimum(cv2.absdiff(src, warped), 40).mean())
 
 
 def _layered_guess(src: np.ndarray, dst: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:

@@ -19,7 +19,8 @@ import numpy as np
 
 from .flow import PairFlow, bidirectional_flow, consistency_error, identity_grid, layer_flow, warp_flow
 
-_REVERSAL_ITERATIONS = 3
+_REVERSAL_ITERATIONS = 2
+_START_FROM_SHORTCUT = True
 # Share of the shortcut estimate in the fused flow to time t, where the two agree within _AGREE px.
 _FUSE = 0.3
 _AGREE = 2.0
@@ -46,6 +47,7 @@ class PairInterpolator:
         self.flow = flow if flow is not None else bidirectional_flow(image_a, image_b)
         self._w, self._h = self.flow.size
         self._grid = identity_grid(self._w, self._h)
+        self._layered = len(self.flow.layers) > 1  # independently moving objects
         layers = list(self.flow.layers) or [np.eye(3)]
         # Starting points for flow reversal: every motion layer, per direction. The first (dominant)
         # layer is what "moving against" is measured from. Stillness is not added when a layer
@@ -60,7 +62,9 @@ class PairInterpolator:
         # bilinearly gives exactly X + sx*d at every full-resolution pixel X.
         self._base = np.dstack(self._grid) * self._scale + (self._scale - 1.0) / 2.0
 
-    def _reverse(self, flow: np.ndarray, starts: list[np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
+    def _reverse(
+        self, flow: np.ndarray, starts: list[np.ndarray], t: float, guess: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Offsets d(x) with p = x + d(x) solving p + t * flow(p) = x (flow reversal to time t),
         and each pixel's residual |p + t * flow(p) - x| (large: x is not visible from this end).
 
@@ -70,19 +74,22 @@ class PairInterpolator:
         object is taken to be in front.
         """
         gx, gy = self._grid
+        offset = guess if _START_FROM_SHORTCUT else -t * flow
+        if not self._layered:
+            # One motion (or none): a single start, and the residual is not needed.
+            for _ in range(_REVERSAL_ITERATIONS):
+                offset = -t * warp_flow(flow, gx + offset[..., 0], gy + offset[..., 1])
+            return offset, np.zeros(offset.shape[:2], np.float32)
         best_offset: np.ndarray | None = None
         best_residual = np.empty(0, np.float32)
         best_score = np.empty(0, np.float32)
         dominant = starts[0]
-        for start in [flow, *starts]:
-            offset = -t * start
+        for offset in [guess, *(-t * start for start in starts)]:
             for _ in range(_REVERSAL_ITERATIONS):
                 offset = -t * warp_flow(flow, gx + offset[..., 0], gy + offset[..., 1])
             source_flow = warp_flow(flow, gx + offset[..., 0], gy + offset[..., 1])
-            residual = np.linalg.norm(offset + t * source_flow, axis=2)
-            score = np.linalg.norm(
-                source_flow - warp_flow(dominant, gx + offset[..., 0], gy + offset[..., 1]), axis=2
-            )
+            residual = _length(offset + t * source_flow)
+            score = _length(source_flow - warp_flow(dominant, gx + offset[..., 0], gy + offset[..., 1]))
             # Rank: converged first, then the most independent motion; unconverged by residual.
             score = np.where(residual < _CONVERGED, score, -residual)
             if best_offset is None:
@@ -111,35 +118,35 @@ class PairInterpolator:
             return self.image_b.copy()
         self._t = t
         fwd, bwd = self.flow.forward, self.flow.backward
-        to_a, miss_a = self._reverse(fwd, self._starts_forward, t)
-        to_b, miss_b = self._reverse(bwd, self._starts_backward, 1.0 - t)
+        shortcut_a, shortcut_b = t * bwd, (1.0 - t) * fwd
+        to_a, miss_a = self._reverse(fwd, self._starts_forward, t, shortcut_a)
+        to_b, miss_b = self._reverse(bwd, self._starts_backward, 1.0 - t, shortcut_b)
         # Fuse with the shortcut estimate where both agree (averaging two noisy estimates).
-        to_a = self._fuse(to_a, t * bwd)
-        to_b = self._fuse(to_b, (1.0 - t) * fwd)
+        to_a = self._fuse(to_a, shortcut_a)
+        to_b = self._fuse(to_b, shortcut_b)
         weight_a = (1.0 - t) * self._inside(to_a)
         weight_b = t * self._inside(to_b)
-        if len(self.flow.layers) > 1:
+        if self._layered:
             # Independently moving objects: a sample whose reversal did not converge shows what the
             # object uncovers or covers at that end; the other end fills it in. (Measured on real
             # footage without such layers, this weighting costs PSNR, so it is kept to this case.)
             weight_a /= 1.0 + (miss_a / _MISS_SCALE) ** 2
             weight_b /= 1.0 + (miss_b / _MISS_SCALE) ** 2
-        total = weight_a + weight_b + 1e-6
-        return self._blend(to_a, to_b, weight_a / total, weight_b / total)
+        return self._blend(to_a, to_b, weight_b / (weight_a + weight_b + 1e-6))
 
     @staticmethod
     def _fuse(reversed_offset: np.ndarray, shortcut: np.ndarray) -> np.ndarray:
-        agree = np.linalg.norm(reversed_offset - shortcut, axis=2, keepdims=True) < _AGREE
-        return np.where(agree, (1 - _FUSE) * reversed_offset + _FUSE * shortcut, reversed_offset)
+        agree = _length(reversed_offset - shortcut) < _AGREE
+        fused = cv2.addWeighted(reversed_offset, 1 - _FUSE, shortcut, _FUSE, 0.0)
+        return np.where(agree[..., None], fused, reversed_offset)
 
     def _to_full(self, array: np.ndarray) -> np.ndarray:
         if (self._full_w, self._full_h) == (self._w, self._h):
             return array
         return cv2.resize(array, (self._full_w, self._full_h), interpolation=cv2.INTER_LINEAR)
 
-    def _blend(
-        self, to_a: np.ndarray, to_b: np.ndarray, weight_a: np.ndarray, weight_b: np.ndarray
-    ) -> np.ndarray:
+    def _blend(self, to_a: np.ndarray, to_b: np.ndarray, share_b: np.ndarray) -> np.ndarray:
+        """Warp both keyframes at full resolution and mix them, ``share_b`` of B per pixel."""
         map_a = self._to_full(self._base + to_a * self._scale)
         map_b = self._to_full(self._base + to_b * self._scale)
         from_a = cv2.remap(self.image_a, map_a, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
@@ -149,7 +156,16 @@ class PairInterpolator:
             # of time t, so they agree where they are blended and show no seam where only one is.
             from_a = cv2.multiply(from_a, _scalar(self._gain**self._t))  # type: ignore[call-overload]
             from_b = cv2.multiply(from_b, _scalar(self._gain ** (self._t - 1.0)))  # type: ignore[call-overload]
-        return cv2.blendLinear(from_a, from_b, self._to_full(weight_a), self._to_full(weight_b))
+        low, high = float(share_b.min()), float(share_b.max())
+        if high - low < 1e-3:  # one weight everywhere (no view edge, no occlusion): a plain mix
+            return cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0)
+        full_b = self._to_full(share_b)
+        return cv2.blendLinear(from_a, from_b, 1.0 - full_b, full_b)
+
+
+def _length(vectors: np.ndarray) -> np.ndarray:
+    """Per-pixel length of a (h, w, 2) vector field."""
+    return cv2.magnitude(np.ascontiguousarray(vectors[..., 0]), np.ascontiguousarray(vectors[..., 1]))
 
 
 def _scalar(gain: np.ndarray) -> tuple[float, float, float, float]:
