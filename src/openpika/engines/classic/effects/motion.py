@@ -82,6 +82,11 @@ def scale_about(
 def levitate(scene: Scene) -> Renderer:
     box = scene.bbox
     sprite = SubjectSprite(scene)
+    # The frame may cut the subject off at the bottom; lifted, that cut would show as a hard
+    # straight edge, so the bottom fades out over a band that grows with the lift.
+    cut_at_bottom = sprite.box.y + sprite.box.h >= scene.height - 1
+    band = max(2, int(0.1 * box.h))
+    bottom_alpha = sprite.rgba[-band:, :, 3].astype(np.float32)
     cx, _cy = scene.subject.centroid
     base_x = cx
     height = 0.16 * min(scene.height, box.h * 1.2) * scene.controls.intensity
@@ -114,6 +119,10 @@ def levitate(scene: Scene) -> Renderer:
                 0.75 * (1 - 0.6 * k) * smooth(phase(u, 0.06, 0.2)),
             )
         m = scale_about(cx, scene.ground_y, 1.0 / squash, squash, tilt, dx_unit * lift, dy_unit * lift)
+        if cut_at_bottom:
+            fade_rows = max(1.0, min(float(band), 1.5 * lift))
+            ramp = np.clip((band - 1 - np.arange(band, dtype=np.float32)) / fade_rows, 0.0, 1.0)
+            sprite.rgba[-band:, :, 3] = (bottom_alpha * ramp[:, None]).astype(np.uint8)
         sprite.draw(frame, m)
         return frame
 
