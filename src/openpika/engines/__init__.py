@@ -19,9 +19,9 @@ def get_engine(name: str) -> Engine:
 
         return ClassicEngine()
     if name == "neural":
-        from .neural import NeuralEngine  # type: ignore[attr-defined]
+        from .neural import NeuralEngine
 
-        return NeuralEngine()  # type: ignore[no-any-return]
+        return NeuralEngine()
     if name.startswith("fixture:"):
         from .fixtures import get_fixture_engine
 
