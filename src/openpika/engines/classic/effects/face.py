@@ -98,7 +98,7 @@ def eye_boxes(scene: Scene) -> list[Box]:
 
 def eye_pop(scene: Scene) -> Renderer:
     eyes = eye_boxes(scene)
-    radius = max(6.0, 1.0 * max(e.w for e in eyes))
+    radius = max(6.0, 0.8 * max(e.w for e in eyes))
     lo_x = min(e.center[0] for e in eyes) - 2.2 * radius
     hi_x = max(e.center[0] for e in eyes) + 2.2 * radius
     lo_y = min(e.center[1] for e in eyes) - 2.2 * radius
@@ -120,7 +120,7 @@ def eye_pop(scene: Scene) -> Renderer:
         )
         rim = np.exp(-(((rho - 1.0) / 0.12) ** 2))
         fields.append((dx, dy, bump, shine, rim))
-    peak = 0.55 * min(1.4, scene.controls.intensity)
+    peak = 0.62 * min(1.25, scene.controls.intensity)
     wobble = 1.0 if scene.controls.allows("wobble") else 0.0
 
     def render(t: float) -> np.ndarray:
@@ -135,7 +135,7 @@ def eye_pop(scene: Scene) -> Renderer:
             src_x -= dx * k * bump
             src_y -= dy * k * bump
             level = max(0.0, k) / max(peak, 1e-3)
-            shade += 0.55 * level * shine - 0.35 * level * rim
+            shade += 0.55 * level * shine - 0.15 * level * rim
         return warper.render(src_x, src_y, shade.astype(np.float32), background=scene.image)
 
     return render
