@@ -228,3 +228,18 @@ def test_background_swap_keeps_the_person() -> None:
     # The astronaut's face (upper middle) is kept; the grey studio backdrop at the far left is not.
     assert changed[10:40, 90:110].mean() < 0.2
     assert changed[5:40, :12].mean() > 0.6
+
+
+def test_added_object_steps_aside_from_the_footages_subject(red_ball: np.ndarray) -> None:
+    # A static shot of a tall dark figure in the middle of a light wall: a blue object must not
+    # be stood on top of it.
+    wall = cv2.cvtColor(cv2.resize(data.grass(), (W, H)), cv2.COLOR_GRAY2RGB) // 4 + 170
+    cv2.ellipse(wall, (W // 2, 70), (26, 60), 0, 0, 360, (60, 45, 40), -1)
+    blue = red_ball[..., ::-1].copy()
+    video = np.stack([wall] * 4)
+    task = AdditionTask(InputVideo(video, 24.0), blue, "a ball", "", 0, OutputSpec(W, H, 24, 4))
+    frame = _render(render_addition(task, RunContext()).frames)[0]
+    f = frame.astype(int)
+    ball = (f[..., 2] > 120) & (f[..., 2] - f[..., :2].max(axis=2) > 60)
+    x, _ = _centroid(ball)
+    assert abs(x - W / 2) > 0.2 * W

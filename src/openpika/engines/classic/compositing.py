@@ -36,7 +36,7 @@ from .layers import (
     similarity,
     warp_layer_into,
 )
-from .placement import parse_placement
+from .placement import free_positions, parse_placement, subject_occupancy
 from .recolour import parse_target_colour, recolour, region_lightness, shade_like
 from .regions import RegionTrack, locate_and_track
 from .tracking import background_motion, source_indices
@@ -92,12 +92,23 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
     # Size: the prompt's fraction of the frame height, but never wider than 45% of the frame.
     scale = min(place.height * out.height / obj.height, 0.45 * out.width / obj.width)
     obj_w, obj_h = obj.width * scale, obj.height * scale
-    anchor_x = float(np.clip(place.x * out.width, obj_w / 2, out.width - obj_w / 2))
     anchor_y = place.base_y * out.height
+    first = _fitted_frame(task.video, indices[0], out)
+    # Step aside from the footage's own subject (a person, a motorbike) instead of covering it.
+    occupied = subject_occupancy(first, similarity(1.0), out.width, out.height, task.seed)
+    if occupied is not None:
+        ctx.log("the footage has a main subject of its own: the object is placed beside it")
+    anchor_x = free_positions(
+        [(obj_w, obj_h, anchor_y)],
+        [place.x],
+        occupied,
+        out.width,
+        out.height,
+        stay=2.0 if place.explicit_x else 0.6,
+    )[0]
     # Cutout pixels -> frame-0 pixels: bottom centre of the object on the anchor.
     placed = similarity(scale, 0.0, anchor_x - scale * obj.width / 2, anchor_y - scale * obj.height)
 
-    first = _fitted_frame(task.video, indices[0], out)
     x0, x1 = int(max(0, anchor_x - obj_w)), int(min(out.width, anchor_x + obj_w))
     y0, y1 = int(max(0, anchor_y - 1.5 * obj_h)), int(min(out.height, anchor_y + 0.5 * obj_h))
     surroundings = first[y0:y1, x0:x1] if (x1 > x0 and y1 > y0) else first

@@ -22,13 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ...errors import InputError
 from ..base import Clip, RunContext
 from ..tasks import OutputSpec, ScenesTask
-from .cutout import cut_out, matte_confidence
+from .cutout import cut_out
 from .layers import (
     Affine,
     Cutout,
@@ -42,6 +41,7 @@ from .layers import (
     similarity,
     warp_layer_into,
 )
+from .placement import free_positions, subject_occupancy
 from .shots import (
     MOVES,
     OVERSCAN,
@@ -123,7 +123,9 @@ def render_scenes(task: ScenesTask, ctx: RunContext) -> Clip:
     plate, plate_placed, fit = plate_layer(plate_image, out, focus)
     occupied = None
     if plate_index is not None:
-        occupied = _plate_subject(plate_image, compose(plate_placed, fit), out, task.seed)
+        occupied = subject_occupancy(
+            plate_image, compose(plate_placed, fit), out.width, out.height, task.seed
+        )
         if occupied is not None:
             ctx.log("the background has a subject of its own: ingredients are placed beside it")
     rng = np.random.default_rng(task.seed)
@@ -177,8 +179,8 @@ def _arrange(
         sizes.append((scale, c.width * scale, c.height * scale))
         # Busts and torsos run off the bottom of the frame, as they did in their own photo.
         bases.append(h + 2.0 if c.touches_bottom else (0.9 - 0.14 * depth) * h)
-    centres = _free_positions(
-        [(cw, ch, base) for (_, cw, ch), base in zip(sizes, bases, strict=True)], slots, occupied, out
+    centres = free_positions(
+        [(cw, ch, base) for (_, cw, ch), base in zip(sizes, bases, strict=True)], slots, occupied, w, h
     )
     if not creative:
         centres = sorted(centres)  # precise keeps the order given, left to right
@@ -202,53 +204,6 @@ def _arrange(
             )
         )
     return sorted(actors, key=lambda a: a.parallax)
-
-
-def _plate_subject(image: np.ndarray, to_world: Affine, out: OutputSpec, seed: int) -> np.ndarray | None:
-    """The plate photo's own subject as a world-space float mask, when its matte is trustworthy
-    (a portrait or a product shot used as the background); None for landscapes and the like."""
-    scale = min(1.0, 384 / max(image.shape[:2]))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
-    alpha = find_subject(small, seed=seed).alpha
-    if not 0.05 <= float(alpha.mean()) <= 0.7 or matte_confidence(small, alpha) < _MIN_CONFIDENCE:
-        return None
-    m = compose(to_world, similarity(1.0 / scale))
-    return np.asarray(cv2.warpAffine(alpha, m, (out.width, out.height), flags=cv2.INTER_LINEAR), np.float32)
-
-
-def _free_positions(
-    boxes: list[tuple[float, float, float]],
-    slots: list[float],
-    occupied: np.ndarray | None,
-    out: OutputSpec,
-) -> list[float]:
-    """Horizontal centres for subjects (width, height, base y), each chosen greedily to avoid the
-    plate's own subject and the subjects already placed, while staying near its preferred slot."""
-    w, h = out.width, out.height
-    integral = cv2.integral(occupied) if occupied is not None else None
-    chosen: list[tuple[float, float]] = []  # (centre, width)
-    for (cw, ch, base), slot in zip(boxes, slots, strict=True):
-        # A margin keeps camera moves from pushing a subject off the frame.
-        lo = min(w / 2, cw / 2 + 0.04 * w)
-        hi = max(lo, w - cw / 2 - 0.04 * w)
-        best, best_cost = float(np.clip(slot * w, lo, hi)), np.inf
-        for cx in np.linspace(lo, hi, 41):
-            cost = 0.6 * abs(cx / w - slot)
-            if integral is not None:
-                # Covering the plate's subject is the worst sin; use the inner 80% of the box.
-                x0, x1 = int(max(0, cx - 0.4 * cw)), int(min(w, cx + 0.4 * cw))
-                y0, y1 = int(max(0, base - ch)), int(min(h, base))
-                if x1 > x0 and y1 > y0:
-                    area = (x1 - x0) * (y1 - y0)
-                    inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-                    cost += 3.0 * float(inside) / area
-            for ox, ow in chosen:
-                overlap = max(0.0, min(cx + cw / 2, ox + ow / 2) - max(cx - cw / 2, ox - ow / 2))
-                cost += 4.0 * overlap / min(cw, ow)
-            if cost < best_cost:
-                best, best_cost = float(cx), cost
-        chosen.append((best, cw))
-    return [c for c, _ in chosen]
 
 
 def _plate_region(
