@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+
+import pytest
 
 from openpika.engines.base import RunContext
-from openpika.jobs import JobStatus
+from openpika.jobs import JobStatus, NewJob
+from openpika.jobs.redis_store import RedisJobStore
+from openpika.jobs.sqlite import SQLiteJobStore
+from openpika.jobs.store import JobStore
 from openpika.worker import start_in_process_workers
 from openpika.worker.janitor import Janitor, purge_expired
 
-from .conftest import Rig, t2v_input
+from .conftest import T2V, Rig, t2v_input
 from .test_runner import wait_for
 
 
@@ -79,3 +85,28 @@ def test_output_of_an_attempt_that_never_completed_expires_too(rig: Rig) -> None
     purge_expired(rig.store, rig.files, ttl_seconds=ttl, now=time.time() + ttl + 2 * 3600)
     assert rig.stored_files() == []
     assert rig.store.get(request_id) is not None  # the job itself is not finished, so it stays
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_workers_run_and_cancel_on_every_shared_store(rig: Rig, backend: str, tmp_path: Path) -> None:
+    store: JobStore
+    if backend == "redis":
+        fakeredis = pytest.importorskip("fakeredis")
+        store = RedisJobStore(fakeredis.FakeRedis())
+    else:
+        store = SQLiteJobStore(tmp_path / "jobs.db")
+    settings = rig.settings.model_copy(update={"engine": "fixture:sleep", "heartbeat_seconds": 5.0})
+    quick = [store.enqueue(NewJob(endpoint_id=T2V, input=t2v_input("sleep=0.1"))).id for _ in range(2)]
+    slow = store.enqueue(NewJob(endpoint_id=T2V, input=t2v_input("sleep=30"))).id
+    handle = start_in_process_workers(settings, store, rig.files, 2, janitor=False)
+    try:
+        wait_for(lambda: all(store.peek(i).status is JobStatus.COMPLETED for i in quick), timeout=30)
+        wait_for(lambda: store.peek(slow).status is JobStatus.IN_PROGRESS, timeout=30)
+        assert store.request_cancel(slow) == "CANCELLATION_REQUESTED"
+        wait_for(lambda: store.peek(slow).status is JobStatus.COMPLETED, timeout=5)
+        cancelled = store.peek(slow)
+        assert cancelled is not None and cancelled.error is not None and cancelled.error.status_code == 499
+    finally:
+        handle.stop()
+        store.close()
+    assert len(rig.stored_files()) == 2
