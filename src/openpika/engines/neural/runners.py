@@ -257,6 +257,7 @@ def _video_edit(
     rt: PipelineRuntime,
     route: RouteSpec,
     task: AdditionTask | SwapTask,
+    fmt: GenerationFormat,
     reference: np.ndarray | None,
     mask: np.ndarray,
     prompt: str,
@@ -264,7 +265,6 @@ def _video_edit(
 ) -> np.ndarray:
     model = rt.registry.models[route.model]
     view = _family_view(model, {"wan-vace": "wan-vace"}, route)
-    fmt = _plan(task.output, model, ctx)
     video = sample_video(task.video.frames, task.video.fps, fmt)
     kwargs: dict[str, Any] = {
         "prompt": prompt,
@@ -286,7 +286,7 @@ def run_addition(rt: PipelineRuntime, route: RouteSpec, task: AdditionTask, ctx:
     fmt = _plan(task.output, model, ctx)
     mask = region_mask(fmt, ADDITION_BOX)
     prompt = task.prompt or "add the object from the reference image into the scene"
-    return _video_edit(rt, route, task, task.object_image, mask, prompt, ctx)
+    return _video_edit(rt, route, task, fmt, task.object_image, mask, prompt, ctx)
 
 
 def run_swap(rt: PipelineRuntime, route: RouteSpec, task: SwapTask, ctx: RunContext) -> np.ndarray:
@@ -306,4 +306,4 @@ def run_swap(rt: PipelineRuntime, route: RouteSpec, task: SwapTask, ctx: RunCont
         )
         mask = region_mask(fmt, SWAP_BOX)
     prompt = task.prompt or (f"replace {task.modify_region}" if task.modify_region else "")
-    return _video_edit(rt, route, task, task.image, mask, prompt, ctx)
+    return _video_edit(rt, route, task, fmt, task.image, mask, prompt, ctx)
