@@ -232,3 +232,33 @@ def test_a_matte_that_cuts_through_texture_is_not_used_as_a_layer(monkeypatch: p
 
     monkeypatch.setattr(depth, "find_subject", cut_through_the_wall)
     assert depth.estimate_depth(image).subject is None
+
+
+def _cloudy_scene() -> np.ndarray:
+    """Soft white clouds on a blue sky over a grass field."""
+    rng = np.random.default_rng(1)
+    h, w = 200, 300
+    noise = sum(
+        cv2.resize(
+            rng.uniform(0, 1, (h // s + 2, w // s + 2)).astype(np.float32),
+            (w, h),
+            interpolation=cv2.INTER_CUBIC,
+        )
+        for s in (48, 24, 12)
+    )
+    noise = (noise - noise.min()) / (noise.max() - noise.min())
+    clouds = np.clip((noise - 0.4) * 2, 0, 1)[..., None]
+    image = np.array([70, 130, 220]) * (1 - clouds) + np.array([245, 245, 250]) * clouds
+    grass = cv2.resize(data.grass(), (w, h // 2)).astype(np.float32)[..., None] * np.array([0.5, 0.8, 0.4])
+    image[h // 2 :] = grass
+    return image.astype(np.uint8)
+
+
+def test_clouds_drift_in_the_sky_only() -> None:
+    image = _cloudy_scene()
+    frames = _frames(_task(image, "static shot, clouds drifting over the field", size=(300, 200)))
+    first, last = frames[0].astype(int), frames[-1].astype(int)
+    assert np.abs(first[:80] - last[:80]).mean() > 2  # the sky moved
+    assert np.array_equal(first[120:], last[120:])  # the field did not
+    still = _frames(_task(image, "static shot of a field under a cloudy sky", size=(300, 200)))
+    assert np.array_equal(still[0], still[-1])  # not asked: nothing drifts

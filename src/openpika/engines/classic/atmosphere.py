@@ -1,6 +1,11 @@
-"""Life the prompt asks for, laid over the rendered frame: particles and light flicker.
+"""Life the prompt asks for: particles and light flicker over the frame, clouds drifting in the sky.
 
 (The handheld shake is a camera motion, so it lives in ``camera.trajectory``.)
+
+Clouds drift only where a sky is found: a smooth, bright region connected to the top of the photo
+and lying in its upper part. The sky's texture slides sideways inside that region, sampling from a
+sky plate whose colours are spread under everything that is not sky (so no tree or roof is dragged
+along), and clear sky enters at the edge. No sky found: no drift, rather than a sliding wall.
 
 Particles are light: each is a small pre-rendered sprite (a soft snowflake, a motion-blurred rain
 streak, a dust mote, a four-point glint) *screened* onto its patch of the frame, so they brighten
@@ -188,3 +193,87 @@ class Atmosphere:
         for particles in self.particles:
             particles.draw(frame, index)
         return frame
+
+
+SKY_ANALYSIS_SIDE = 256
+SKY_DRIFT = 0.04  # of the image width per 5 s
+
+
+def find_sky(image: np.ndarray) -> np.ndarray | None:
+    """Float32 (H, W) soft mask of the sky, or None when the photo shows no clear sky."""
+    h, w = image.shape[:2]
+    scale = SKY_ANALYSIS_SIDE / max(h, w)
+    small = cv2.resize(
+        image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    sh, sw = small.shape[:2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # Sky is smooth at fine scale (clouds are soft); foliage, roofs and walls' texture are not.
+    fine = cv2.blur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (5, 5))
+    candidate = ((fine < 14.0) & (gray > 70)).astype(np.uint8)
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    keep = [
+        i
+        for i in range(1, count)
+        if stats[i, cv2.CC_STAT_TOP] == 0 and stats[i, cv2.CC_STAT_AREA] > 0.02 * sh * sw
+    ]
+    if not keep:
+        return None
+    sky = np.isin(labels, keep)
+    rows = np.nonzero(sky)[0]
+    if not 0.08 < sky.mean() < 0.75 or rows.mean() > 0.45 * sh:
+        return None
+    soft = cv2.GaussianBlur(sky.astype(np.float32), (0, 0), 1.5)
+    return cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _spread(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Extend the colours of ``known`` pixels over the others (normalised box filters, nearest first)."""
+    colour = rgb.astype(np.float32)
+    weight_known = known.astype(np.float32)
+    out = colour.copy()
+    pending = ~known
+    side = max(rgb.shape[:2])
+    size = 9
+    while pending.any() and size < 2 * side:
+        weight = cv2.blur(weight_known, (size, size))
+        take = pending & (weight > 0.02)
+        out[take] = cv2.blur(colour * weight_known[..., None], (size, size))[take] / weight[take][:, None]
+        pending &= ~take
+        size *= 3
+    out[pending] = colour[known].mean(axis=0) if known.any() else 128
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+class SkyDrift:
+    """The background layer's pixels with the clouds moved ``SKY_DRIFT`` of the width per 5 s."""
+
+    def __init__(self, image: np.ndarray, sky: np.ndarray, fps: int, direction: int = 1) -> None:
+        h, w = sky.shape
+        self.image = image
+        self.fps = fps
+        self.weight = sky.astype(np.float32)
+        self.speed = direction * SKY_DRIFT * w / 5.0  # px per second
+        plate = _spread(image, sky > 0.5)
+        # Clear sky (the plate heavily blurred) waits beyond the edges to drift in.
+        self.pad = int(abs(self.speed) * 10.5 / 1.0) + 4  # enough for a 10 s clip
+        padded = cv2.copyMakeBorder(plate, 0, 0, self.pad, self.pad, cv2.BORDER_REFLECT101)
+        blurred = cv2.GaussianBlur(padded, (0, 0), max(4.0, self.pad / 2))
+        ramp = np.ones(padded.shape[1], np.float32)
+        ramp[: self.pad] = np.linspace(0, 1, self.pad)
+        ramp[-self.pad :] = np.linspace(1, 0, self.pad)
+        ramp = ramp[None, :, None]
+        self.plate = (padded * ramp + blurred * (1 - ramp)).astype(np.uint8)
+
+    def layer(self, index: int) -> np.ndarray:
+        h, w = self.weight.shape
+        shift = self.pad - self.speed * index / self.fps
+        moved = cv2.warpAffine(
+            self.plate,
+            np.array([[1, 0, shift], [0, 1, 0]], np.float64),
+            (w, h),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REFLECT101,
+        )
+        return cv2.blendLinear(moved, self.image, self.weight, 1.0 - self.weight)

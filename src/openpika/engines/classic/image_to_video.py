@@ -19,7 +19,7 @@ magnification the move needs, so there is no aliasing shimmer and never an upsca
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -27,7 +27,7 @@ import numpy as np
 from ...settings import get_settings
 from ..base import Clip, RunContext
 from ..tasks import ImageToVideoTask
-from .atmosphere import Atmosphere
+from .atmosphere import Atmosphere, SkyDrift, find_sky
 from .camera import CameraPlan, parse_prompt
 from .camera.trajectory import Pose, Trajectory
 from .depth import estimate_depth
@@ -169,6 +169,18 @@ def _parallax_shot(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask, 
     )
 
 
+def _sky_drift(shot: _Shot, plan: CameraPlan, fps: int, seed: int, ctx: RunContext) -> SkyDrift | None:
+    """Clouds drifting in the background layer's sky, when the prompt asks and a sky is there."""
+    if "clouds" not in plan.effects:
+        return None
+    background = shot.layers[0]
+    sky = find_sky(background.rgb)
+    if sky is None:
+        ctx.log("clouds asked for, but no clear sky found: leaving the sky still")
+        return None
+    return SkyDrift(background.rgb, sky, fps, direction=1 if seed % 2 == 0 else -1)
+
+
 def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
     out = task.output
     plan = parse_prompt(task.prompt, task.negative_prompt, task.seed)
@@ -182,11 +194,15 @@ def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
         shot = _turbo_shot(image, plan, task) if task.turbo else _parallax_shot(image, plan, task, ctx)
         ctx.check_cancelled()
         life = Atmosphere(plan, out.width, out.height, out.fps, task.seed)
+        drift = _sky_drift(shot, plan, out.fps, task.seed, ctx)
         last = max(1, out.num_frames - 1)
 
         def render(index: int) -> np.ndarray:
             t = out.seconds * index / last
-            frame = composite(shot.layers, shot.trajectory.pose(t), shot.framing, affine=task.turbo)
+            layers = shot.layers
+            if drift is not None:
+                layers = [replace(layers[0], rgb=drift.layer(index)), *layers[1:]]
+            frame = composite(layers, shot.trajectory.pose(t), shot.framing, affine=task.turbo)
             return life.apply(frame, index)
 
         for index, frame in enumerate(prefetched(render, out.num_frames)):

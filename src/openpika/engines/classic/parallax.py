@@ -182,6 +182,24 @@ def _fill_enclosed(alpha: np.ndarray) -> np.ndarray:
     return filled
 
 
+def _unmix_edge(plate: np.ndarray, image: np.ndarray, subject: np.ndarray, alpha: np.ndarray) -> None:
+    """Under the matte's soft edge, give the plate the background colour the photo implies.
+
+    A soft-edge pixel is ``I = a F + (1 - a) B``; with ``F`` the subject's decontaminated colour,
+    ``B = (I - a F) / (1 - a)``. The plate takes that ``B`` where ``a`` is small enough for it to be
+    stable, so at rest the two layers recompose the photo exactly (no halo of fill around the
+    subject), and once they move apart the edge shows background colour, not a subject fringe.
+    """
+    edge = (alpha > 0.02) & (alpha < 0.85)
+    if not edge.any():
+        return
+    a = alpha[edge][:, None]
+    implied = (image[edge].astype(np.float32) - a * subject[edge]) / (1.0 - a)
+    trust = np.clip((0.85 - a) / 0.3, 0.0, 1.0)
+    mixed = implied * trust + plate[edge].astype(np.float32) * (1.0 - trust)
+    plate[edge] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
 def build_layers(
     image: np.ndarray,
     alpha: np.ndarray | None,
@@ -207,6 +225,7 @@ def build_layers(
         crop_rgb = _decontaminate(image[y0:y1, x0:x1], crop_alpha)
         plate = plate_job.result()
     check()
+    _unmix_edge(plate[y0:y1, x0:x1], image[y0:y1, x0:x1], crop_rgb, crop_alpha)
     # Premultiplied: interpolating premultiplied colour is what keeps a warped soft edge from
     # darkening, and it makes the per-frame "over" two cheap integer operations.
     alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
