@@ -238,7 +238,7 @@ def test_turbo_through_a_lora_route(
         (tiny_models / "loras" / "lightning.safetensors").unlink()
 
 
-def test_bfloat16_keeps_the_vae_in_float32(
+def test_bfloat16_keeps_the_vae_in_float32_across_shared_pipelines(
     tiny_settings: Settings, recorder: Callable[..., Recorder]
 ) -> None:
     import torch
@@ -246,10 +246,15 @@ def test_bfloat16_keeps_the_vae_in_float32(
     from openpika.engines.neural import NeuralEngine
 
     engine = NeuralEngine.from_settings(tiny_settings.model_copy(update={"neural_dtype": "bfloat16"}))
-    clip = engine.run(all_tasks()["text-to-video"], recorder().context())
+    engine.run(all_tasks()["image-to-video"], recorder().context())  # loads the folder as I2V
+    clip = engine.run(all_tasks()["text-to-video"], recorder().context())  # T2V shares its modules
     assert frames_of(clip).shape == (12, 32, 48, 3)
-    pipe = engine.runtime.pipeline(engine.registry.models["wan2.2-ti2v-5b"], "wan-t2v", lambda m: None)
-    assert pipe.transformer.dtype == torch.bfloat16 and pipe.vae.dtype == torch.float32
+    model = engine.registry.models["wan2.2-ti2v-5b"]
+    t2v = engine.runtime.pipeline(model, "wan-t2v", lambda m: None)
+    i2v = engine.runtime.pipeline(model, "wan-i2v", lambda m: None)
+    assert t2v.transformer is i2v.transformer and engine.runtime.loads == 1
+    assert t2v.transformer.dtype == torch.bfloat16 and t2v.vae.dtype == torch.float32
+    assert t2v.text_encoder.dtype == torch.bfloat16
 
 
 def test_missing_weights_raise_a_clear_error_and_fallback_uses_classic(

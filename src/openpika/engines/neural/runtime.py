@@ -22,8 +22,8 @@ from .loras import AdapterRequest, LoraManager
 from .registry import ModelRegistry, ModelSpec, RouteSpec
 
 # The pipeline class each call shape needs. A model folder is loaded once with the first class asked
-# for; other classes share its components through ``from_pipe`` (no extra memory): the TI2V-5B folder
-# serves both image-to-video (WanImageToVideoPipeline) and text-to-video (WanPipeline).
+# for; other classes share its components (no extra memory): the TI2V-5B folder serves both
+# image-to-video (WanImageToVideoPipeline) and text-to-video (WanPipeline).
 VIEW_CLASSES = {
     "wan-i2v": "WanImageToVideoPipeline",
     "wan-t2v": "WanPipeline",
@@ -71,6 +71,19 @@ class DeviceOptions:
         return f"device {self.device}, {str(self.dtype).removeprefix('torch.')}, offload {self.offload}"
 
 
+def _view_of(base: Any, cls: Any) -> Any:
+    """``cls`` built on ``base``'s very modules. Not ``from_pipe``: it casts every shared module to one
+    dtype (fp32 by default), which would undo bf16 weights and the fp32 VAE of the base pipeline."""
+    import inspect
+
+    params = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    components = {name: module for name, module in base.components.items() if name in params}
+    config = {name: base.config[name] for name in params - set(components) if name in base.config}
+    view = cls(**components, **config)
+    view.set_progress_bar_config(disable=True)
+    return view
+
+
 class PipelineRuntime:
     """Pipelines kept in memory (at most ``max_loaded`` model folders; the least recently used one is
     dropped when another is needed), their LoRAs, and the calls. Callers hold ``lock`` around use:
@@ -103,9 +116,7 @@ class PipelineRuntime:
             self._pipelines[model.name] = views
         self._pipelines.move_to_end(model.name)
         if view not in views:
-            base = next(iter(views.values()))
-            views[view] = getattr(diffusers, VIEW_CLASSES[view]).from_pipe(base)
-            views[view].set_progress_bar_config(disable=True)
+            views[view] = _view_of(next(iter(views.values())), getattr(diffusers, VIEW_CLASSES[view]))
         return views[view]
 
     def _load(self, model: ModelSpec, view: str, log: Callable[[str], None]) -> Any:
