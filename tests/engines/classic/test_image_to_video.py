@@ -238,13 +238,16 @@ def _cloudy_scene() -> np.ndarray:
     """Soft white clouds on a blue sky over a grass field."""
     rng = np.random.default_rng(1)
     h, w = 200, 300
-    noise = sum(
-        cv2.resize(
-            rng.uniform(0, 1, (h // s + 2, w // s + 2)).astype(np.float32),
-            (w, h),
-            interpolation=cv2.INTER_CUBIC,
-        )
-        for s in (48, 24, 12)
+    noise = np.sum(
+        [
+            cv2.resize(
+                rng.uniform(0, 1, (h // s + 2, w // s + 2)).astype(np.float32),
+                (w, h),
+                interpolation=cv2.INTER_CUBIC,
+            )
+            for s in (48, 24, 12)
+        ],
+        axis=0,
     )
     noise = (noise - noise.min()) / (noise.max() - noise.min())
     clouds = np.clip((noise - 0.4) * 2, 0, 1)[..., None]

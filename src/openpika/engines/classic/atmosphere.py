@@ -210,8 +210,8 @@ def find_sky(image: np.ndarray) -> np.ndarray | None:
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     # Sky is smooth at fine scale (clouds are soft); foliage, roofs and walls' texture are not.
     fine = cv2.blur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (5, 5))
-    candidate = ((fine < 14.0) & (gray > 70)).astype(np.uint8)
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    smooth_and_bright = ((fine < 14.0) & (gray > 70)).astype(np.uint8)
+    candidate = cv2.morphologyEx(smooth_and_bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = [
         i
@@ -250,7 +250,7 @@ class SkyDrift:
     """The background layer's pixels with the clouds moved ``SKY_DRIFT`` of the width per 5 s."""
 
     def __init__(self, image: np.ndarray, sky: np.ndarray, fps: int, direction: int = 1) -> None:
-        h, w = sky.shape
+        w = sky.shape[1]
         self.image = image
         self.fps = fps
         self.weight = sky.astype(np.float32)
