@@ -282,3 +282,22 @@ def test_progress_and_cancellation() -> None:
 def test_unknown_effect_is_an_input_error() -> None:
     with pytest.raises(InputError):
         render_effect(task_for("Vaporize", "coffee"), RunContext())
+
+
+def test_prompt_direction_and_negative_prompt_change_the_render() -> None:
+    leftward, scene, _ = run("Dissolve", "coffee", "dissolves to the left")
+    plain, _, _ = run("Dissolve", "coffee")
+    outside = cv2.dilate(scene.subject.mask.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+
+    def dust_columns(frame: np.ndarray) -> np.ndarray:
+        # Fine grains: a raw difference from the plate (no opening, which would erase them).
+        grains = np.abs(frame.astype(np.int16) - scene.plate.astype(np.int16)).max(axis=2) > 20
+        return np.nonzero(grains & outside)[1]
+
+    columns = [float(np.mean(dust_columns(at(f, 0.5)))) for f in (leftward, plain)]
+    assert columns[0] < scene.subject.centroid[0] < columns[1]  # the dust blew left, not right
+    debris_free, _, _ = run("Explode", "coffee", "", "no debris, no flash")
+    exploding, _, _ = run("Explode", "coffee")
+    # Without sparks and flash, fewer pixels differ from the background just after the blast.
+    changed = [subject_in(at(f, 0.34), scene).sum() for f in (debris_free, exploding)]
+    assert changed[0] < changed[1]
