@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import shlex
+import traceback
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,9 @@ def test_run_with_an_embedded_server_saves_the_video(tmp_path: Path) -> None:
         ],
         env={"OPENPIKA_ENGINE": "fixture:ok", "FAL_KEY": ""},
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (
+        f"{result.output}\n{result.exception!r}\n{traceback.format_exception(*result.exc_info) if result.exc_info else ''}"
+    )
     info = probe_video(out)
     assert (info.codec, info.num_frames, info.fps) == ("h264", 120, 24)
     assert min(info.width, info.height) == 720
