@@ -14,13 +14,15 @@ import pytest
 from openpika.errors import StorageError
 from openpika.jobs import JobStatus
 from openpika.media.probe import probe_video, read_frames
+from openpika.worker.workdirs import ROOT_NAME
 
 from .conftest import Rig, t2v_input
 
 
 def leftover_temp_dirs() -> list[Path]:
-    """What is left in the test's temp root (the rig points ``tempfile.tempdir`` there)."""
-    return list(Path(str(tempfile.tempdir)).iterdir())
+    """What jobs left in the test's temp root (the rig points ``tempfile.tempdir`` there)."""
+    root = Path(str(tempfile.tempdir))
+    return [p for p in root.rglob("*") if p != root / ROOT_NAME]
 
 
 def wait_for(condition: object, timeout: float = 10.0) -> None:

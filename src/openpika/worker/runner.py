@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,6 +34,7 @@ from ..media.encode import encode_mp4
 from ..settings import Settings
 from ..storage import FileStore
 from .prepare import build_task
+from .workdirs import new_work_dir, sweep_abandoned_work_dirs
 
 logger = logging.getLogger("openpika.worker")
 OUTPUT_FILE_NAME = "output.mp4"
@@ -114,6 +113,7 @@ def _timestamp() -> str:
 class JobRunner:
     def __init__(self, settings: Settings, store: JobStore, files: FileStore, worker_id: str) -> None:
         self.settings, self.store, self.files, self.worker_id = settings, store, files, worker_id
+        sweep_abandoned_work_dirs()
         self.shutting_down = threading.Event()
         self._current: LeaseKeeper | None = None
 
@@ -134,7 +134,7 @@ class JobRunner:
 
     def execute(self, job: Job) -> None:
         started = time.monotonic()
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f"openpika-{job.id[:8]}-"))
+        tmp_dir = new_work_dir(job.id)
         lease = LeaseKeeper(self.store, job, self.settings.lease_seconds, self.settings.heartbeat_seconds)
         if self.shutting_down.is_set():
             lease.shutting_down.set()
