@@ -174,7 +174,7 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
     def frames() -> Iterator[np.ndarray]:
         for i, src in enumerate(indices):
             frame = _fitted_frame(task.video, src, out)
-            alpha = track.alpha_for(src, frame)
+            alpha = track.alpha_for(src, frame, solid=texture is not None)
             box = _support(alpha) if alpha is not None else None
             if alpha is not None and box is not None:
                 x0, y0, x1, y1 = box

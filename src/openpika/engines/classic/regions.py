@@ -250,6 +250,7 @@ class RegionTrack:
     # edges are re-keyed at full resolution: lattices, branches and outlines stay crisp.
     keyed_frames: list[np.ndarray] | None = None
     key_reach: int = 3  # work pixels past the tracked outline where the key may still take pixels
+    key_colours: list[str] | None = None  # colour regions are keyed by their colour class itself
 
     def alpha(self, index: int, width: int, height: int) -> np.ndarray | None:
         """Soft float32 alpha at (height, width) for input frame ``index``; None when empty."""
@@ -259,10 +260,13 @@ class RegionTrack:
         soft = cv2.GaussianBlur(m, (0, 0), self.feather)
         return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
 
-    def alpha_for(self, index: int, frame: np.ndarray) -> np.ndarray | None:
-        """The alpha for ``frame`` (input frame ``index`` at output size). For keyed regions: solid
-        inside, and along the edge band each full-resolution pixel is judged by its RGB distance to
-        the region's local colour (a soft key: under 20 levels in, over 44 out)."""
+    def alpha_for(self, index: int, frame: np.ndarray, solid: bool = True) -> np.ndarray | None:
+        """The alpha for ``frame`` (input frame ``index`` at output size). For keyed regions, each
+        full-resolution pixel near the tracked outline is judged by its colour: for colour regions,
+        whether it is in the named colour class; for the sky, its RGB distance to the local sky
+        colour (a soft key: under 20 levels in, over 44 out). ``solid`` also fills the tracked
+        interior (an image fill must cover all of it; a recolour only changes that colour, so a
+        logo on a red tank stays as it is)."""
         h, w = frame.shape[:2]
         soft = self.alpha(index, w, h)
         if soft is None or self.keyed_frames is None:
@@ -284,14 +288,20 @@ class RegionTrack:
         core_full = full(cv2.GaussianBlur(core, (0, 0), self.feather))
         band_full = full(band)
         x, y, bw, bh = cv2.boundingRect((band_full > 0.01).astype(np.uint8))
-        alpha = core_full
+        alpha = core_full if solid or not self.key_colours else np.zeros_like(core_full)
         if bw and bh:
             roi = (slice(y, y + bh), slice(x, x + bw))
-            diff = cv2.absdiff(frame[roi], full(local8)[roi]).astype(np.float32)
-            distance = cv2.magnitude(cv2.magnitude(diff[..., 0], diff[..., 1]), diff[..., 2])
-            key = np.clip((44.0 - distance) / 24.0, 0.0, 1.0) * band_full[roi]
+            if self.key_colours:
+                in_class = colour_mask(frame[roi], self.key_colours).astype(np.float32)
+                key = cv2.GaussianBlur(in_class, (0, 0), 0.8) * band_full[roi]
+            else:
+                diff = cv2.absdiff(frame[roi], full(local8)[roi]).astype(np.float32)
+                distance = cv2.magnitude(cv2.magnitude(diff[..., 0], diff[..., 1]), diff[..., 2])
+                key = np.clip((44.0 - distance) / 24.0, 0.0, 1.0) * band_full[roi]
             alpha[roi] = np.maximum(alpha[roi], key)
-        return alpha
+        # Outline pixels mix the region's colour with its neighbour's; a one-pixel grey dilation
+        # takes them in, or a recolour leaves a thin rim of the old colour.
+        return np.asarray(cv2.dilate(alpha, np.ones((3, 3), np.uint8)), np.float32)
 
 
 def locate_and_track(
@@ -355,6 +365,7 @@ def locate_and_track(
         feather=max(1.0, size[0] / 300.0),
         keyed_frames=keyed,
         key_reach=8 if query.kind == "sky" else 3,
+        key_colours=query.colours if query.kind == "colour" else None,
     )
 
 
