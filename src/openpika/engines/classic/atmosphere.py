@@ -210,8 +210,15 @@ def find_sky(image: np.ndarray) -> np.ndarray | None:
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     # Sky is smooth at fine scale (clouds are soft); foliage, roofs and walls' texture are not.
     fine = cv2.blur(np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3)), (5, 5))
-    smooth_and_bright = ((fine < 14.0) & (gray > 70)).astype(np.uint8)
-    candidate = cv2.morphologyEx(smooth_and_bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    smooth_and_bright = (fine < 14.0) & (gray > 70)
+    # Sky is what the eye meets looking down each column from the top before anything else: a
+    # pale facade below a roof line is not sky, however smooth. (A soft cloud's rim may be a
+    # little sharper than the rest of the sky without ending the run.)
+    skyish = ((fine < 30.0) & (gray > 60)).astype(np.int32)
+    run_from_top = np.cumsum(1 - skyish, axis=0) <= 2
+    candidate = (smooth_and_bright & run_from_top).astype(np.uint8)
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = [
         i
@@ -253,18 +260,24 @@ class SkyDrift:
         w = sky.shape[1]
         self.image = image
         self.fps = fps
-        self.weight = sky.astype(np.float32)
         self.speed = direction * SKY_DRIFT * w / 5.0  # px per second
-        plate = _spread(image, sky > 0.5)
+        # Only the sky's inside lends texture and moves: its rim still holds the colours of what
+        # borders it (hair, roofs), which must not drift off. The weight fades out inside the
+        # texture region, so at rest every moving pixel shows exactly the photo.
+        hard = (sky > 0.5).astype(np.uint8)
+        inner = cv2.erode(hard, np.ones((9, 9), np.uint8))
+        core = cv2.erode(inner, np.ones((13, 13), np.uint8)).astype(np.float32)
+        self.weight = cv2.GaussianBlur(core, (0, 0), 2.0)
+        plate = _spread(image, inner > 0) if inner.any() else image
         # Clear sky (the plate heavily blurred) waits beyond the edges to drift in.
-        self.pad = int(abs(self.speed) * 10.5 / 1.0) + 4  # enough for a 10 s clip
+        self.pad = int(abs(self.speed) * 10.5) + 4  # enough for a 10 s clip
         padded = cv2.copyMakeBorder(plate, 0, 0, self.pad, self.pad, cv2.BORDER_REFLECT101)
         blurred = cv2.GaussianBlur(padded, (0, 0), max(4.0, self.pad / 2))
         ramp = np.ones(padded.shape[1], np.float32)
         ramp[: self.pad] = np.linspace(0, 1, self.pad)
         ramp[-self.pad :] = np.linspace(1, 0, self.pad)
-        ramp = ramp[None, :, None]
-        self.plate = (padded * ramp + blurred * (1 - ramp)).astype(np.uint8)
+        ramp_3d = ramp[None, :, None]
+        self.plate = (padded * ramp_3d + blurred * (1 - ramp_3d)).astype(np.uint8)
 
     def layer(self, index: int) -> np.ndarray:
         h, w = self.weight.shape

@@ -175,6 +175,14 @@ def _sky_drift(shot: _Shot, plan: CameraPlan, fps: int, seed: int, ctx: RunConte
         return None
     background = shot.layers[0]
     sky = find_sky(background.rgb)
+    if sky is not None and len(shot.layers) > 1:
+        # The plate's filled-in subject area looks like smooth sky; it must not drift.
+        subject = shot.layers[1]
+        x0, y0 = subject.offset
+        sh, sw = subject.rgb.shape[:2]
+        covered = np.zeros(sky.shape, np.uint8)
+        covered[y0 : y0 + sh, x0 : x0 + sw] = subject.rgb[..., 3] > 5
+        sky[cv2.dilate(covered, np.ones((15, 15), np.uint8)) > 0] = 0.0
     if sky is None:
         ctx.log("clouds asked for, but no clear sky found: leaving the sky still")
         return None
