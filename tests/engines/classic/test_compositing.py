@@ -243,3 +243,18 @@ def test_added_object_steps_aside_from_the_footages_subject(red_ball: np.ndarray
     ball = (f[..., 2] > 120) & (f[..., 2] - f[..., :2].max(axis=2) > 60)
     x, _ = _centroid(ball)
     assert abs(x - W / 2) > 0.2 * W
+
+
+def test_recolour_changes_only_the_named_colour_inside_the_region() -> None:
+    video, corners = moving_square_video(4)
+    for t, (x, y) in enumerate(corners):
+        cv2.rectangle(video[t], (x + 14, y + 16), (x + 26, y + 24), (250, 250, 250), -1)  # a white logo
+    task = SwapTask(
+        InputVideo(video, 24.0), None, "the red square", "make it green", "", 0, OutputSpec(W, H, 24, 4)
+    )
+    frames = _render(render_swap(task, RunContext()).frames)
+    x, y = corners[3]
+    logo = frames[3][y + 18 : y + 23, x + 16 : x + 25].reshape(-1, 3).mean(0)
+    paint = frames[3][y + 3 : y + 10, x + 3 : x + 37].reshape(-1, 3).mean(0)
+    assert logo.min() > 200, f"the logo should stay white, got {logo}"
+    assert paint[1] > paint[0] + 60 and paint[1] > paint[2] + 30, f"the paint should be green, got {paint}"
