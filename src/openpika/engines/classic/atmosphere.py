@@ -216,9 +216,9 @@ def find_sky(image: np.ndarray) -> np.ndarray | None:
     # little sharper than the rest of the sky without ending the run.)
     skyish = ((fine < 30.0) & (gray > 60)).astype(np.int32)
     run_from_top = np.cumsum(1 - skyish, axis=0) <= 2
-    candidate = (smooth_and_bright & run_from_top).astype(np.uint8)
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    raw = (smooth_and_bright & run_from_top).astype(np.uint8)
+    closed = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    candidate = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = [
         i
