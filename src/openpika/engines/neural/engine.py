@@ -9,6 +9,7 @@ missing.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,7 @@ class NeuralEngine:
         self._settings = settings
         self._registry: ModelRegistry | None = None
         self._runtime: Any = None  # PipelineRuntime, built on first run (imports torch)
+        self._init_lock = threading.Lock()  # worker threads share this engine (get_engine caches it)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NeuralEngine:
@@ -63,14 +65,16 @@ class NeuralEngine:
     @property
     def runtime(self) -> Any:
         """The PipelineRuntime (loaded pipelines, LoRAs); created on first use."""
-        if self._runtime is None:
-            from .runtime import DeviceOptions, PipelineRuntime
-
-            options = DeviceOptions.from_settings(self.settings)
-            self._runtime = PipelineRuntime(
-                self.registry, options, max_loaded=self.settings.neural_max_loaded_models
-            )
+        with self._init_lock:
+            if self._runtime is None:
+                self._runtime = self._new_runtime()
         return self._runtime
+
+    def _new_runtime(self) -> Any:
+        from .runtime import DeviceOptions, PipelineRuntime
+
+        options = DeviceOptions.from_settings(self.settings)
+        return PipelineRuntime(self.registry, options, max_loaded=self.settings.neural_max_loaded_models)
 
     # --- the Engine protocol -------------------------------------------------------------------
 
