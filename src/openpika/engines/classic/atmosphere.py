@@ -183,10 +183,6 @@ class Atmosphere:
         ]
         self.flicker = _Flicker(fps, seed) if "flicker" in plan.effects else None
 
-    @property
-    def active(self) -> bool:
-        return bool(self.particles) or self.flicker is not None
-
     def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
         if self.flicker is not None:
             frame = self.flicker.apply(frame, index)

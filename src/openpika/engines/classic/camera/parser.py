@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .easing import Easing
-from .plan import PARTICLE_EFFECTS, CameraPlan, Effect, Move, MoveKind, Segment
+from .plan import MOVE_KINDS, PARTICLE_EFFECTS, CameraPlan, Effect, Move, MoveKind, Segment
 from .vocabulary import (
     AXIS_OF_KIND,
     CAMERA_CONTEXT,
@@ -225,7 +225,7 @@ def _negative_bans(negative: str) -> tuple[set[MoveKind], bool, set[Effect]]:
     """Moves, handheld shake and effects that the negative prompt names."""
     banned: set[MoveKind] = set()
     if NEGATIVE_ALL_MOVES.search(negative):
-        banned |= {"dolly", "zoom", "pan", "tilt", "truck", "pedestal", "orbit", "roll", "dolly_zoom"}
+        banned |= set(MOVE_KINDS)
     for kind, pattern in (
         ("zoom", r"\bzoom\w*"),
         ("dolly_zoom", r"\b(?:zoom\w*|dolly\w*|vertigo)"),
