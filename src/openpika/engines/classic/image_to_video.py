@@ -2,9 +2,10 @@
 
 Two tiers:
 
-* **turbo** (``fal-ai/pika/v2/turbo/image-to-video``): the image is one plane; every move is a
-  single perspective warp per frame (a dolly reads as a push, a truck as a slide) and the clip is
-  encoded with the fastest x264 preset (``settings.x264_preset_turbo``).
+* **turbo** (``fal-ai/pika/v2/turbo/image-to-video``): the image is one plane and no depth is
+  estimated; every frame is a single affine warp (the plane's homography to first order: a dolly
+  reads as a push, a truck as a slide) and the clip is encoded with the fastest x264 preset
+  (``settings.x264_preset_turbo``).
 * **parallax** (v2.1, v2.2): the image is split into a subject layer in front of a tilted
   background plane (``depth.py``) and each layer moves with its own depth (``parallax.py``), so a
   dolly is not a zoom and an orbit turns the subject against its background.
@@ -14,6 +15,8 @@ Framing: the source is cover-fitted to the output's aspect and the shot is cropp
 or reveal more hidden background than the fill supports, is scaled down rather than shown broken.
 Frames are rendered at output size from a source pre-shrunk (INTER_AREA) to about the largest
 magnification the move needs, so there is no aliasing shimmer and never an upscaled small render.
+Frames are rendered ahead on helper threads (``prefetch.py``) while the encoder works, each a pure
+function of its index and the seed, so the output is deterministic.
 """
 
 from __future__ import annotations
