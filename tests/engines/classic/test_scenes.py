@@ -141,3 +141,17 @@ def test_ingredients_stand_beside_the_backgrounds_own_subject() -> None:
     # (The astronaut is orange: the blue box is the only large blue thing in the frame.)
     x = _x(_mask(frames[0], 2))
     assert abs(x - OUT.width / 2) > 0.25 * OUT.width
+
+
+@pytest.mark.parametrize(("prompt", "direction"), [("the camera pans left", 1), ("slow pan right", -1)])
+def test_prompt_camera_words_choose_the_move(prompt: str, direction: int) -> None:
+    cat = _small(data.chelsea())  # no clean cut-out: a single shot with the asked move
+    frames = _frames(ScenesTask([cat], prompt, "", 0, OUT, "precise", "v2.2"))
+
+    def grey(f: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    (dx, dy), _ = cv2.phaseCorrelate(grey(frames[0]), grey(frames[-1]))
+    # Panning left slides the picture right across the frame, and the other way round.
+    assert dx * direction > 0.04 * OUT.width
+    assert abs(dy) < 2.0

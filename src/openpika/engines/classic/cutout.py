@@ -11,14 +11,16 @@ import cv2
 import numpy as np
 
 from .layers import Cutout, _downscale, _lab
-from .subject import find_subject
+from .subject import Subject, find_subject
 
 _WORK_SIDE = 320
 
 
-def cut_out(image: np.ndarray, seed: int = 0) -> Cutout:
-    """The photo's main subject cropped to its matte (all of the matte, feathered edges included)."""
-    alpha = find_subject(image, seed=seed).alpha.astype(np.float32)
+def cut_out(image: np.ndarray, seed: int = 0, subject: Subject | None = None) -> Cutout:
+    """The photo's main subject cropped to its matte (all of the matte, feathered edges included).
+    ``subject``: the photo's ``find_subject`` result when the caller already has it."""
+    found = subject if subject is not None else find_subject(image, seed=seed)
+    alpha = found.alpha.astype(np.float32)
     coverage = float(alpha.mean())
     ys, xs = np.nonzero(alpha > 0.02)
     if len(xs) == 0:

@@ -252,7 +252,7 @@ def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:
     out = task.output
     image = task.images[0]
     subject = find_subject(image, seed=task.seed)
-    c = cut_out(image, seed=task.seed)
+    c = cut_out(image, seed=task.seed, subject=subject)
     if not _composable(c):
         ctx.log("one image without a cleanly separable subject: a single shot with a camera move")
         frames = render_shot_sequence([image], out, task.mode, task.seed, task.prompt or "", ctx)
