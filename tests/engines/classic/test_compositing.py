@@ -258,3 +258,11 @@ def test_recolour_changes_only_the_named_colour_inside_the_region() -> None:
     paint = frames[3][y + 3 : y + 10, x + 3 : x + 37].reshape(-1, 3).mean(0)
     assert logo.min() > 200, f"the logo should stay white, got {logo}"
     assert paint[1] > paint[0] + 60 and paint[1] > paint[2] + 30, f"the paint should be green, got {paint}"
+
+
+def test_addition_refuses_an_image_with_no_object(scene: np.ndarray) -> None:
+    blank = np.full((80, 80, 3), 128, np.uint8)
+    task = AdditionTask(InputVideo(pan_video(scene, 2), 24.0), blank, "", "", 0, OutputSpec(W, H, 24, 2))
+    with pytest.raises(InputError) as err:
+        render_addition(task, RunContext())
+    assert err.value.loc == ("body", "image_url")

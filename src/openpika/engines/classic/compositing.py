@@ -42,6 +42,7 @@ from .regions import RegionTrack, locate_and_track
 from .tracking import background_motion, source_indices
 
 _MIN_OBJECT_COVERAGE = 0.004
+_MIN_OBJECT_CONFIDENCE = 0.3  # cutout.matte_confidence below which no object was really found
 
 
 def _fitted_frame(video: InputVideo, index: int, out: OutputSpec) -> np.ndarray:
@@ -67,7 +68,8 @@ def render_addition(task: AdditionTask, ctx: RunContext) -> Clip:
     out = task.output
     _check_video(task.video)
     obj = cut_out(task.object_image, seed=task.seed)
-    if obj.coverage < _MIN_OBJECT_COVERAGE:
+    # The matte always returns a shape; an outline with no colour change along it is a guess.
+    if obj.coverage < _MIN_OBJECT_COVERAGE or obj.confidence < _MIN_OBJECT_CONFIDENCE:
         raise InputError(
             ("body", "image_url"),
             "could not find an object in the image to add; use a photo where the object stands out "
