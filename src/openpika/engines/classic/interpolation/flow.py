@@ -31,9 +31,6 @@ _FILL_PREFERENCE = 0.5
 _LAYER_GAIN = 0.9
 _OCCLUDED_ERROR = 2.0
 _LAYER_BIAS = -2.0
-# Overrides of DIS MEDIUM's parameters.
-DIS_PARAMS: dict[str, int] = {}
-NORMALISE_LUMA = True
 
 
 @dataclass(frozen=True)
@@ -61,10 +58,9 @@ def working_size(width: int, height: int, long_side: int | None = None) -> tuple
 
 
 def _dis() -> cv2.DISOpticalFlow:
-    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    for name, value in DIS_PARAMS.items():
-        getattr(dis, f"set{name}")(value)
-    return dis
+    # Measured on the benchmark: MEDIUM at working resolution beats finer custom settings (finest
+    # scale 0, stride 3) per millisecond; the residual after global alignment is small anyway.
+    return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
 def identity_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -147,10 +143,7 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
     size = working_size(w, h, long_side)
     small_a = cv2.resize(image_a, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_a
     small_b = cv2.resize(image_b, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_b
-    if NORMALISE_LUMA:
-        gray_a, gray_b = normalised_luma(small_a), normalised_luma(small_b)
-    else:
-        gray_a, gray_b = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (small_a, small_b))
+    gray_a, gray_b = normalised_luma(small_a), normalised_luma(small_b)
     motion = estimate_global_motion(gray_a, gray_b)
     layers = list(motion.layers)
     moving = any(homography_displacement(m, gray_a.shape) >= _MIN_GLOBAL_DISPLACEMENT for m in layers)

@@ -22,12 +22,3 @@ def normalised_luma(image: np.ndarray) -> np.ndarray:
     scaled = (gray - mean) * (_TARGET_STD / max(std, 1.0)) + _TARGET_MEAN
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
-
-def colour_transfer(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``source`` with each Lab channel's mean and std matched to ``reference`` (Reinhard transfer)."""
-    src = cv2.cvtColor(source, cv2.COLOR_RGB2LAB).astype(np.float32)
-    ref = cv2.cvtColor(reference, cv2.COLOR_RGB2LAB).astype(np.float32)
-    src_mean, src_std = src.reshape(-1, 3).mean(0), src.reshape(-1, 3).std(0)
-    ref_mean, ref_std = ref.reshape(-1, 3).mean(0), ref.reshape(-1, 3).std(0)
-    out = (src - src_mean) * (ref_std / np.maximum(src_std, 1.0)) + ref_mean
-    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

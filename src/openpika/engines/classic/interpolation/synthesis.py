@@ -20,7 +20,6 @@ import numpy as np
 from .flow import PairFlow, bidirectional_flow, consistency_error, identity_grid, layer_flow, warp_flow
 
 _REVERSAL_ITERATIONS = 2
-_START_FROM_SHORTCUT = True
 # Share of the shortcut estimate in the fused flow to time t, where the two agree within _AGREE px.
 _FUSE = 0.3
 _AGREE = 2.0
@@ -33,7 +32,6 @@ _OUTSIDE_WEIGHT = 1e-3
 _EDGE_RAMP = 12.0
 # Colour gains between keyframes are applied only when some channel differs by more than this.
 _GAIN_TOLERANCE = 0.02
-GAIN = True
 
 
 class PairInterpolator:
@@ -54,7 +52,7 @@ class PairInterpolator:
         # exists: a still start converges to spurious solutions in flat areas of a camera move.
         self._starts_forward = [layer_flow(m, self._w, self._h) for m in layers]
         self._starts_backward = [layer_flow(np.linalg.inv(m), self._w, self._h) for m in layers]
-        self._gain = _colour_gain(image_a, image_b, self.flow) if GAIN else None
+        self._gain = _colour_gain(image_a, image_b, self.flow)
         self._t = 0.0
         self._full_h, self._full_w = image_a.shape[:2]
         self._scale = np.array([self._full_w / self._w, self._full_h / self._h], dtype=np.float32)
@@ -68,13 +66,13 @@ class PairInterpolator:
         """Offsets d(x) with p = x + d(x) solving p + t * flow(p) = x (flow reversal to time t),
         and each pixel's residual |p + t * flow(p) - x| (large: x is not visible from this end).
 
-        The fixed point is sought from several starts: the flow at x itself and each motion layer's
-        flow. Where several converge (x is covered by something that moved there, and by what stood
+        The fixed point is sought from the shortcut estimate and, with independently moving
+        objects, from each motion layer's flow too. Where several converge (x is covered by something that moved there, and by what stood
         there), the one moving most against the dominant motion wins: the independently moving
         object is taken to be in front.
         """
         gx, gy = self._grid
-        offset = guess if _START_FROM_SHORTCUT else -t * flow
+        offset = guess  # the first start: the shortcut estimate (the other direction's flow at x)
         if not self._layered:
             # One motion (or none): a single start, and the residual is not needed.
             for _ in range(_REVERSAL_ITERATIONS):
