@@ -65,6 +65,9 @@ TABLE: list[tuple[str, str, str]] = [
     ("The race car zooms past the crowd", "", "default"),
     ("Rolling hills under a golden sky", "", "default"),
     ("A dog runs across the field", "", "default"),
+    ("A cat looks up at the camera and blinks", "", "default"),
+    ("Aerial view of a city at night, slow flyover", "", "dolly+"),
+    ("Cinematic drone shot over the snowy mountains", "", "dolly+"),
     ("Portrait of an old fisherman, cinematic lighting", "", "default"),
     ("", "", "default"),
     # Static and handheld.

@@ -91,7 +91,10 @@ RULES: tuple[Rule, ...] = (
     ),
     rule(r"whip[- ]?pan(?:s|ning|ned)?", "pan", None, speed=2.2, easing="ease_out"),
     rule(r"push(?:es|ing|ed)?[- ](?:in|into|forward|closer|towards?)|push[- ]in", "dolly", +1),
-    rule(r"(?:fly|flies|flying)[- ](?:through|into|forward|towards?)|fly-?through", "dolly", +1),
+    rule(
+        r"(?:fly|flies|flying)[- ](?:through|into|forward|towards?|over)|fly-?through|fly-?over", "dolly", +1
+    ),
+    rule(r"drone shot|aerial (?:shot|view|footage)|drone footage", "dolly", +1),
     rule(
         r"approach(?:es|ing)?|advanc(?:es|ing)|creep(?:s|ing)? (?:in|forward|closer)",
         "dolly",
@@ -114,7 +117,8 @@ RULES: tuple[Rule, ...] = (
     ),
     rule(r"pan(?:s|ning|ned)?|sweep(?:s|ing)?|swivel(?:s|ing)?", "pan", ambiguous=1),
     rule(r"tilt(?:s|ing|ed)?", "tilt", ambiguous=1),
-    rule(r"look(?:s|ing)? (?:up|down)", "tilt", ambiguous=1),
+    # Only the camera looking: "she looks up at the camera" is the subject.
+    rule(r"camera look(?:s|ing)? (?:up|down)", "tilt"),
     rule(r"turn(?:s|ing)? (?:to the )?(?:left|right)", "pan", ambiguous=1),
     rule(r"pedestal(?:s|ing)?|crane(?:s|ing)?(?: shot)?|boom(?:s|ing)?|jib(?:s|bing)?", "pedestal"),
     rule(
