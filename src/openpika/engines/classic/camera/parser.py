@@ -18,7 +18,7 @@ With no camera words at all, a tasteful default move is picked from the seed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .easing import Easing
 from .plan import MOVE_KINDS, PARTICLE_EFFECTS, CameraPlan, Effect, Move, MoveKind, Segment
@@ -181,8 +181,12 @@ def _parse_segments(prompt: str) -> tuple[list[Segment], set[MoveKind]]:
             found = _moves_in_clause(clause)
             banned |= found.banned
             for kind, direction, rule_speed, rule_easing in found.moves:
-                if any(existing.kind == kind for existing in moves):
-                    continue  # "pan left, panning slowly" names one pan
+                same = [i for i, existing in enumerate(moves) if existing.kind == kind]
+                if same:
+                    # "pan left, panning slowly" names one pan; a later speed word refines it.
+                    if speed is not None and moves[same[0]].speed == 1.0:
+                        moves[same[0]] = replace(moves[same[0]], speed=speed)
+                    continue
                 moves.append(
                     Move(
                         kind,
