@@ -165,6 +165,7 @@ def test_swap_fills_a_position_region_with_the_image() -> None:
         ("the unicorn", "make it blue", False, ("body", "modify_region")),
         ("the green car", "make it blue", False, ("body", "modify_region")),
         ("the red square", "make it look like marble", False, ("body", "prompt")),
+        ("the red square", "remove it", False, ("body", "prompt")),
     ],
 )
 def test_swap_refuses_what_it_cannot_do(region: str, prompt: str, image: bool, loc: tuple[str, str]) -> None:

@@ -14,6 +14,7 @@ Both resample the input to the output's 24 fps by nearest frame in time and keep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import cv2
@@ -154,6 +155,12 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
     target = None
     if task.image is None:
         target = parse_target_colour(prompt)
+        if target is None and re.search(r"\b(remove|erase|delete|get rid of|take out)\b", prompt.lower()):
+            raise InputError(
+                ("body", "prompt"),
+                "removing the region needs a generative model: the classic engine cannot invent what is behind "
+                "it; give image_url with what to put there, or name a colour to recolour it",
+            )
         if target is None:
             raise InputError(
                 ("body", "prompt"),
