@@ -25,9 +25,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed-base
 install-dev: $(VENV)/.installed-dev
 
-## Start the service: classic engine, SQLite job store, local files, one in-process worker.
+## Start the service: classic engine, SQLite job store, local files, one in-process worker, HTTPS
+## with a locally generated certificate (fal-client only speaks https). ARGS="--port 9000" etc.
 serve: $(VENV)/.installed-base
-	$(BIN)/openpika serve $(ARGS)
+	$(BIN)/openpika serve --tls $(ARGS)
 
 ## Run the whole test suite (installs the [dev] and [neural] extras first).
 test: $(VENV)/.installed-dev
