@@ -46,8 +46,9 @@ _SIZES = {
 }
 
 
-def _has(words: str, *options: str) -> bool:
-    return any(re.search(rf"\b{re.escape(o)}\b", words) for o in options)
+def has_word(words: str, *options: str) -> bool:
+    """Whether lower-cased ``words`` contain any of ``options`` as whole words (plural allowed)."""
+    return any(re.search(rf"\b{re.escape(o)}s?\b", words) for o in options)
 
 
 def parse_placement(prompt: str, seed: int) -> Placement:
@@ -56,31 +57,31 @@ def parse_placement(prompt: str, seed: int) -> Placement:
     # Default: slightly off-centre (dead centre looks pasted), side chosen by the seed.
     x = 0.5 + float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.08, 0.16))
     explicit_x = True
-    if _has(words, "left"):
+    if has_word(words, "left"):
         x = 0.27
-    elif _has(words, "right"):
+    elif has_word(words, "right"):
         x = 0.73
-    elif _has(words, "center", "centre", "middle"):
+    elif has_word(words, "center", "centre", "middle"):
         x = 0.5
     else:
         explicit_x = False
 
     height = 0.3
     for word, size in _SIZES.items():
-        if _has(words, word):
+        if has_word(words, word):
             height = size
             break
 
-    floating = _has(
+    floating = has_word(
         words, "sky", "air", "flying", "flies", "floating", "hovering", "above", "overhead", "top"
     )
     base_y = 0.86
     if floating:
         base_y = 0.18 + height
-    elif _has(words, "background", "distance", "far", "horizon", "behind"):
+    elif has_word(words, "background", "distance", "far", "horizon", "behind"):
         height *= 0.6
         base_y = 0.66
-    elif _has(words, "foreground", "close", "closer", "front", "bottom", "ground", "floor"):
+    elif has_word(words, "foreground", "close", "closer", "front", "bottom", "ground", "floor"):
         height *= 1.2
         base_y = 0.94
     return Placement(

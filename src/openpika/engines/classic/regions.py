@@ -14,7 +14,6 @@ the object's changing shape. Masks are smoothed over time so edges do not crawl.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ import numpy as np
 from ...errors import InputError
 from .cutout import matte_confidence
 from .layers import Affine, compose, fill_holes
+from .placement import has_word
 from .recolour import COLOUR_PATTERN
 from .subject import detect_faces, find_subject
 from .tracking import identity, step_motion, to_full_units, work_scale, work_size
@@ -82,23 +82,19 @@ class RegionQuery:
     positions: list[str]
 
 
-def _has(words: str, *options: str) -> bool:
-    return any(re.search(rf"\b{re.escape(o)}s?\b", words) for o in options)
-
-
 def parse_region(text: str) -> RegionQuery | None:
     words = text.lower()
     colours = sorted(set(COLOUR_PATTERN.findall(words)))
-    positions = [p for p in _POSITIONS if _has(words, p)]
-    if _has(words, "sky", "clouds"):
+    positions = [p for p in _POSITIONS if has_word(words, p)]
+    if has_word(words, "sky", "clouds"):
         kind = "sky"
-    elif _has(words, "background", "backdrop", "surroundings", "scenery"):
+    elif has_word(words, "background", "backdrop", "surroundings", "scenery"):
         kind = "background"
-    elif _has(words, "face", "head"):
+    elif has_word(words, "face", "head"):
         kind = "face"
     elif colours:
         kind = "colour"
-    elif _has(words, *_SUBJECT_WORDS):
+    elif has_word(words, *_SUBJECT_WORDS):
         kind = "subject"
     elif positions:
         kind = "position"

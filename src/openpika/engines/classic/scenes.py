@@ -134,14 +134,7 @@ def render_scenes(task: ScenesTask, ctx: RunContext) -> Clip:
     actors = _arrange(
         [cutouts[i] for i in others], plate, plate_placed, out, creative, rng, light_match, occupied
     )
-    move = _choose_move(task, rng, default="push_in")
-    return Clip(
-        out.width,
-        out.height,
-        out.fps,
-        out.num_frames,
-        _composite(plate, plate_placed, actors, move, out, ctx),
-    )
+    return _composite(plate, plate_placed, actors, _choose_move(task, rng, default="push_in"), out, ctx)
 
 
 def _choose_move(task: ScenesTask, rng: np.random.Generator, default: str) -> CameraMove:
@@ -225,6 +218,24 @@ def _composite(
     move: CameraMove,
     out: OutputSpec,
     ctx: RunContext,
+) -> Clip:
+    """The clip of the plate and actors under the camera move (frames rendered lazily)."""
+    return Clip(
+        out.width,
+        out.height,
+        out.fps,
+        out.num_frames,
+        _composite_frames(plate, plate_placed, actors, move, out, ctx),
+    )
+
+
+def _composite_frames(
+    plate: np.ndarray,
+    plate_placed: Affine,
+    actors: list[_Actor],
+    move: CameraMove,
+    out: OutputSpec,
+    ctx: RunContext,
 ) -> Iterator[np.ndarray]:
     n = out.num_frames
     for f in range(n):
@@ -283,14 +294,7 @@ def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:
         phase=0.0,
         grounded=False,
     )
-    move = _choose_move(task, rng, default="push_in")
-    return Clip(
-        out.width,
-        out.height,
-        out.fps,
-        out.num_frames,
-        _composite(plate, plate_placed, [actor], move, out, ctx),
-    )
+    return _composite(plate, plate_placed, [actor], _choose_move(task, rng, default="push_in"), out, ctx)
 
 
 def _studio_backdrop(first: np.ndarray, out: OutputSpec) -> np.ndarray:

@@ -17,18 +17,13 @@ import numpy as np
 
 from ..base import RunContext
 from ..tasks import OutputSpec
+from .camera.easing import ease_in_out as ease
 from .layers import Affine, compose, cover_fit, similarity
 from .subject import detect_faces
 
 OVERSCAN = 1.16  # plates are rendered this much larger than the frame so moves never show an edge
 
 MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "rise")
-
-
-def ease(t: float) -> float:
-    """Smootherstep: starts and ends at rest, no visible acceleration kink."""
-    t = min(1.0, max(0.0, t))
-    return t * t * t * (t * (t * 6 - 15) + 10)
 
 
 @dataclass(frozen=True)
