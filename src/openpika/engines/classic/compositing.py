@@ -31,6 +31,7 @@ from .layers import (
     blend_into,
     compose,
     contact_shadow,
+    cover_fit,
     grain_level,
     match_colour,
     prescale_layer,
@@ -178,7 +179,10 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
     first_alpha = track.alpha(indices[0], out.width, out.height)
     weight = first_alpha if first_alpha is not None else np.ones(first.shape[:2], np.float32)
     mean_luma = region_lightness(first, weight)  # first frame's: the same steer on every frame
-    texture = None if task.image is None else _region_texture(task.image, track, sx, sy, first)
+    texture: np.ndarray | None = None
+    texture_at = similarity(1.0)  # texture pixels -> frame-0 output pixels
+    if task.image is not None:
+        texture, texture_at = _region_texture(task.image, track, sx, sy, first)
 
     def frames() -> Iterator[np.ndarray]:
         for i, src in enumerate(indices):
@@ -189,7 +193,7 @@ def render_swap(task: SwapTask, ctx: RunContext) -> Clip:
                 x0, y0, x1, y1 = box
                 roi, a = frame[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
                 if texture is not None:
-                    m = _to_output_units(track.motion[src], sx, sy)
+                    m = compose(_to_output_units(track.motion[src], sx, sy), texture_at)
                     m[:, 2] -= (x0, y0)
                     layer = cv2.warpAffine(
                         texture, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
@@ -212,28 +216,15 @@ def _support(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def _region_texture(
     image: np.ndarray, track: RegionTrack, sx: float, sy: float, first: np.ndarray
-) -> np.ndarray:
-    """The swap image cover-fitted to the region's frame-0 bounding box, on a full frame-0 canvas
-    (so the per-frame region motion can warp it directly), colour-matched to the region's light."""
-    x, y, w, h = track.box
-    x, y, w, h = round(x * sx), round(y * sy), max(2, round(w * sx)), max(2, round(h * sy))
+) -> tuple[np.ndarray, Affine]:
+    """The swap image cover-fitted to everywhere the region goes (in frame-0 output pixels), and
+    the affine from texture pixels to frame-0 pixels; colour-matched to the region's light."""
+    x0, y0, x1, y1 = track.reach()
+    x0, y0, x1, y1 = x0 * sx, y0 * sy, x1 * sx, y1 * sy
+    w, h = max(2, round(x1 - x0)), max(2, round(y1 - y0))
+    texture, _ = cover_fit(image, w, h)
     fh, fw = first.shape[:2]
-    ih, iw = image.shape[:2]
-    scale = max(w / iw, h / ih)
-    # Cover the box and centre the image on it; the canvas keeps what spills past the box so
-    # a region that grows or moves still has texture under it.
-    m = similarity(scale, 0.0, x + w / 2 - scale * iw / 2, y + h / 2 - scale * ih / 2)
-    canvas = cv2.warpAffine(
-        image,
-        m,
-        (fw, fh),
-        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
-        borderMode=cv2.BORDER_REFLECT,
-    )
     weight = track.alpha(0, fw, fh)
-    if weight is None:
-        return canvas
-    region_pixels = first[weight > 0.5]
-    if len(region_pixels) < 16:
-        return canvas
-    return match_colour(canvas, weight, region_pixels, strength=0.35)
+    if weight is not None and int((weight > 0.5).sum()) >= 16:
+        texture = match_colour(texture, np.ones((h, w), np.float32), first[weight > 0.5], strength=0.35)
+    return texture, similarity(1.0, 0.0, x0, y0)

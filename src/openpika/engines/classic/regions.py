@@ -242,6 +242,7 @@ class RegionTrack:
     motion: list[Affine]  # per input frame: frame-0 positions -> frame-t positions, input pixels
     masks: list[np.ndarray]  # per input frame: float32 work-resolution masks in [0, 1]
     feather: float  # blur sigma in work pixels
+    scale: float  # work pixels per input pixel
     # Work-resolution copies of the frames, kept for colour-keyed regions (sky, colours), whose
     # edges are re-keyed at full resolution: lattices, branches and outlines stay crisp.
     keyed_frames: list[np.ndarray] | None = None
@@ -255,6 +256,25 @@ class RegionTrack:
             return None
         soft = cv2.GaussianBlur(m, (0, 0), self.feather)
         return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
+
+    def reach(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) in frame-0 input pixels covering everywhere the region goes over the clip,
+        brought back through its motion: a fill texture this big never runs out under the region."""
+        xs: list[float] = []
+        ys: list[float] = []
+        for m, mask in zip(self.motion, self.masks, strict=True):
+            x, y, w, h = cv2.boundingRect((mask > 0.5).astype(np.uint8))
+            if w == 0 or h == 0:
+                continue
+            back = cv2.invertAffineTransform(m)
+            corners = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64) / self.scale
+            mapped = corners @ back[:, :2].T + back[:, 2]
+            xs.extend(mapped[:, 0])
+            ys.extend(mapped[:, 1])
+        bx, by, bw, bh = self.box
+        if not xs:
+            return float(bx), float(by), float(bx + bw), float(by + bh)
+        return min(xs), min(ys), max(xs), max(ys)
 
     def alpha_for(self, index: int, frame: np.ndarray, solid: bool = True) -> np.ndarray | None:
         """The alpha for ``frame`` (input frame ``index`` at output size). For keyed regions, each
@@ -359,6 +379,7 @@ def locate_and_track(
         motion,
         masks,
         feather=max(1.0, size[0] / 300.0),
+        scale=scale,
         keyed_frames=keyed,
         key_reach=8 if query.kind == "sky" else 3,
         key_colours=query.colours if query.kind == "colour" else None,
