@@ -68,6 +68,11 @@ class ApiContext:
     def max_body_bytes(self) -> int:
         return self.tuning.max_body_bytes or self.settings.max_data_uri_chars + (1 << 20)
 
+    def files_base(self, request: Request) -> str:
+        """Where this server's ``/files/...`` are reachable for the caller: ``public_url`` if set,
+        else the base the request came in on (including a /queue or /run prefix)."""
+        return str(self.settings.public_url or request.state.public_base).rstrip("/")
+
     def read_job(self, request_id: str) -> Job | None:
         """The job as status, result and cancel need it. Those never use the input, which may be a
         50 MB data URI: a store that can skip decoding it offers ``peek(request_id)`` (same Job,

@@ -19,7 +19,7 @@ from ..endpoints import EndpointSpec, get_endpoint
 from ..jobs.model import Job, JobStatus
 from .context import ApiContext, api_context
 from .protocol import json_response, path_not_found, result_response, submit_body
-from .queue_routes import sse_event, sse_response, status_changes
+from .queue_routes import SSE_PING, sse_event, sse_response, status_changes
 from .submit import enqueue, queue_position
 
 STREAM_SUFFIX = "/stream"
@@ -87,7 +87,7 @@ async def streaming_run(request: Request, context: ApiContext, job: Job) -> Asyn
     try:
         async for body in status_changes(context, job.id, request.state.queue_base, with_logs=True):
             if body is None:
-                yield b": ping\n\n"
+                yield SSE_PING
                 continue
             yield sse_event(body)
         final = context.read_job(job.id)

@@ -100,7 +100,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def _file_url(request: Request, key: str, name: str) -> str:
     context = api_context(request)
-    base = (context.settings.public_url or request.state.public_base).rstrip("/")
+    base = context.files_base(request)
     return f"{base}/files/{key}/{quote(name)}"
 
 

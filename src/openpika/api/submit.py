@@ -117,7 +117,7 @@ def _build_new_job(
         priority=Priority.parse(request.headers.get(PRIORITY_HEADER)),
         start_timeout=start_timeout(request, context.settings.default_start_timeout),
         webhook_url=webhook_url(request),
-        file_base_url=(context.settings.public_url or request.state.public_base).rstrip("/"),
+        file_base_url=context.files_base(request),
     )
 
 
