@@ -67,8 +67,10 @@ def capped_size(width: int, height: int, cap: int = MAX_SHORT_SIDE) -> tuple[int
 
 
 def choose_seed(requested: int | None, log: Log) -> int:
+    """The engine seed: the request's (any 64-bit integer, negative too) folded into [0, SEED_RANGE),
+    because numpy refuses negative seeds and OpenCV's RNG takes a C int; or a random one, logged."""
     if requested is not None:
-        return requested
+        return requested % SEED_RANGE
     seed = secrets.randbelow(SEED_RANGE)
     log(f"No seed given; using seed {seed}")
     return seed

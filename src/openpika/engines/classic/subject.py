@@ -158,7 +158,7 @@ def _saliency_prior(small: np.ndarray, seed: int) -> np.ndarray:
         ]
     )
     k = 6
-    cv2.setRNGSeed(seed)  # k-means++ draws from OpenCV's RNG
+    cv2.setRNGSeed(seed % 2**31)  # a C int; k-means++ draws from OpenCV's RNG
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 15, 1.0)
     _, _, centres = cv2.kmeans(border, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     dist = np.full((h, w), np.inf, np.float32)
@@ -215,7 +215,7 @@ def _segment(small: np.ndarray, faces: list[Box], seed: int) -> np.ndarray:
         gc[-band:] = cv2.GC_BGD  # a person's body may run off the bottom; other subjects rarely do
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(seed)  # GrabCut's GMM initialisation draws from OpenCV's RNG: keep it deterministic
+    cv2.setRNGSeed(seed % 2**31)  # a C int; GrabCut's GMM initialisation draws from OpenCV's RNG: keep it deterministic
     try:
         cv2.grabCut(small[:, :, ::-1].copy(), gc, (0, 0, 1, 1), bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
         hard = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
