@@ -129,6 +129,10 @@ def detect_faces(gray: np.ndarray) -> tuple[list[Box], list[Box], FaceKind]:
     # A face whose eyes are found is far more likely real than a bigger face without any.
     if any(found for _, found in scored):
         scored = [item for item in scored if item[1]]
+    elif kind == "human":
+        # A "face" in which no eye can be found is far more often a false alarm (fur, fabric)
+        # than a real face: trusting it would put eyes and heads in the wrong place.
+        return [], [], "none"
     scored = scored[:2]
     return [f for f, _ in scored], [e for _, found in scored for e in found], kind
 

@@ -45,8 +45,11 @@ def round_eyes(scene: Scene) -> list[Box]:
     """Two round shapes of similar size side by side in the subject's upper part (an animal's
     eyes, which the face cascades often miss), or nothing."""
     box = scene.bbox
-    grey = cv2.medianBlur(cv2.cvtColor(scene.image, cv2.COLOR_RGB2GRAY), 5)
-    short = min(box.w, box.h)
+    # Detect at a fixed scale (short side 300) so the result does not depend on output resolution.
+    k = 300.0 / min(scene.width, scene.height)
+    small = cv2.resize(scene.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    grey = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), 5)
+    short = min(box.w, box.h) * k
     circles = cv2.HoughCircles(
         grey,
         cv2.HOUGH_GRADIENT,
@@ -59,9 +62,10 @@ def round_eyes(scene: Scene) -> list[Box]:
     )
     if circles is None:
         return []
+    found_circles: np.ndarray = np.asarray(circles, np.float64) / k
     found = [
         c
-        for c in circles[0][:8]
+        for c in found_circles[0][:8]
         if scene.subject.mask[int(min(c[1], scene.height - 1)), int(min(c[0], scene.width - 1))]
     ]
     best: tuple[float, list[Box]] = (float("inf"), [])
