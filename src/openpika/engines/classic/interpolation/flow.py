@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .alignment import GlobalMotion, estimate_global_motion, homography_displacement
-from .photometric import normalised_luma
+from .photometric import luma_pair
 
 # Long side of the working resolution for flow: 720p keyframes are analysed at 640x360.
 WORKING_LONG_SIDE = 640
@@ -143,7 +143,7 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
     size = working_size(w, h, long_side)
     small_a = cv2.resize(image_a, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_a
     small_b = cv2.resize(image_b, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_b
-    gray_a, gray_b = normalised_luma(small_a), normalised_luma(small_b)
+    gray_a, gray_b = luma_pair(small_a, small_b)
     motion = estimate_global_motion(gray_a, gray_b)
     layers = list(motion.layers)
     moving = any(homography_displacement(m, gray_a.shape) >= _MIN_GLOBAL_DISPLACEMENT for m in layers)
