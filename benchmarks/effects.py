@@ -48,7 +48,7 @@ HIGHLIGHT = {
     "Levitate": 0.7,
     "Melt": 0.8,
     "Peel": 0.45,
-    "Poke": 0.56,
+    "Poke": 0.45,
     "Squish": 0.5,
     "Ta-da": 0.56,
     "Tear": 0.7,
