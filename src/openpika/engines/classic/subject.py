@@ -219,7 +219,8 @@ def _segment(small: np.ndarray, faces: list[Box], seed: int) -> np.ndarray:
         gc[-band:] = cv2.GC_BGD  # a person's body may run off the bottom; other subjects rarely do
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(seed % 2**31)  # a C int; GrabCut's GMM initialisation draws from OpenCV's RNG: keep it deterministic
+    # GrabCut's GMM initialisation draws from OpenCV's RNG (a C int seed): keep it deterministic.
+    cv2.setRNGSeed(seed % 2**31)
     try:
         cv2.grabCut(small[:, :, ::-1].copy(), gc, (0, 0, 1, 1), bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
         hard = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
