@@ -301,3 +301,10 @@ def test_prompt_direction_and_negative_prompt_change_the_render() -> None:
     # Without sparks and flash, fewer pixels differ from the background just after the blast.
     changed = [subject_in(at(f, 0.34), scene).sum() for f in (debris_free, exploding)]
     assert changed[0] < changed[1]
+
+
+def test_any_int64_seed_renders() -> None:
+    task = task_for("Dissolve", "coffee", frames=3)
+    task.seed = 2**62 + 12345
+    frames = list(render_effect(task, RunContext()).frames)
+    assert len(frames) == 3 and frames[-1].shape == frames[0].shape
