@@ -76,7 +76,10 @@ Frame = np.ndarray  # HxWx3 uint8 RGB
 class Clip:
     """An engine's output: frames produced lazily, so a long clip never sits in memory whole.
 
-    ``frames`` yields exactly ``num_frames`` RGB uint8 arrays of shape (height, width, 3).
+    ``frames`` yields exactly ``num_frames`` RGB uint8 arrays of shape (height, width, 3), or, when
+    ``pixel_format`` is ``"yuv420p"``, I420 uint8 arrays of shape (height * 3 // 2, width) (the Y
+    plane, then U, then V, as OpenCV's ``COLOR_RGB2YUV_I420`` lays them out): a renderer that can
+    draw the encoder's own format saves the colour conversion. ``encode_mp4`` takes either.
     ``encoder_preset`` lets a tier ask for a faster x264 preset (turbo).
     """
 
@@ -86,6 +89,7 @@ class Clip:
     num_frames: int
     frames: Iterable[Frame]
     encoder_preset: str | None = None
+    pixel_format: Literal["rgb24", "yuv420p"] = "rgb24"
 
     def __post_init__(self) -> None:
         if self.width % 2 or self.height % 2:

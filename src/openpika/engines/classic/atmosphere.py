@@ -183,6 +183,11 @@ class Atmosphere:
         ]
         self.flicker = _Flicker(fps, seed) if "flicker" in plan.effects else None
 
+    @property
+    def active(self) -> bool:
+        """Whether ``apply`` changes frames at all (a renderer may then skip RGB entirely)."""
+        return self.flicker is not None or bool(self.particles)
+
     def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
         if self.flicker is not None:
             frame = self.flicker.apply(frame, index)

@@ -39,6 +39,7 @@ from .parallax import (
     MAX_REVEAL,
     Framing,
     Layer,
+    affine_inverse_map,
     build_layers,
     composite,
     output_framing,
@@ -192,6 +193,48 @@ def _sky_drift(shot: _Shot, plan: CameraPlan, fps: int, seed: int, ctx: RunConte
     return SkyDrift(background.rgb, sky, fps, direction=1 if seed % 2 == 0 else -1)
 
 
+@dataclass
+class _I420Source:
+    """The turbo tier's single plane as I420 planes (Y full size, U and V half size), converted
+    once: each frame is then three ``warpAffine`` calls straight into the encoder's format, about
+    20 % cheaper than an RGB warp plus a per-frame RGB -> I420 conversion."""
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+
+    @classmethod
+    def of(cls, rgb: np.ndarray) -> _I420Source:
+        h, w = rgb.shape[:2]
+        y, u, v = _i420_planes(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420), w, h)
+        return cls(y, u, v)
+
+
+def _i420_planes(buffer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of an I420 buffer of shape (height * 3 // 2, width)."""
+    flat = buffer.reshape(-1)
+    luma, chroma = width * height, (width // 2) * (height // 2)
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + chroma].reshape(height // 2, width // 2),
+        flat[luma + chroma : luma + 2 * chroma].reshape(height // 2, width // 2),
+    )
+
+
+def _warp_i420(source: _I420Source, luma_map: np.ndarray, width: int, height: int) -> np.ndarray:
+    """One turbo frame in I420: ``luma_map`` (output -> source, 2x3) warps Y; the chroma planes
+    take the same map in their own half-size pixel grid (sample ``q`` sits at luma ``2q + 0.5``)."""
+    frame = np.empty((height * 3 // 2, width), np.uint8)
+    y, u, v = _i420_planes(frame, width, height)
+    chroma_map = luma_map.copy()
+    chroma_map[:, 2] = (luma_map[:, :2] @ np.array([0.5, 0.5]) + luma_map[:, 2] - 0.5) / 2.0
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    for plane, out, matrix in ((source.y, y, luma_map), (source.u, u, chroma_map), (source.v, v, chroma_map)):
+        size = (out.shape[1], out.shape[0])
+        cv2.warpAffine(plane, matrix, size, dst=out, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    return frame
+
+
 def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
     out = task.output
     plan = parse_prompt(task.prompt, task.negative_prompt, task.seed)
@@ -199,17 +242,28 @@ def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
     ctx.log(f"camera: {plan.describe()}; tier: {tier}")
     preset = get_settings().x264_preset_turbo if task.turbo else None
 
+    life = Atmosphere(plan, out.width, out.height, out.fps, task.seed)
+    # Turbo with nothing to draw over the picture renders straight into the encoder's I420.
+    direct_i420 = task.turbo and not life.active and "clouds" not in plan.effects
+
     def frames() -> Iterator[np.ndarray]:
         # Setup runs on the first frame request, so the worker's progress and cancel cover it.
         image = _working_image(np.ascontiguousarray(task.image[..., :3]), plan, task)
+        if direct_i420:  # I420 needs even sizes; a row or column of the source is not missed
+            image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
         shot = _turbo_shot(image, plan, task) if task.turbo else _parallax_shot(image, plan, task, ctx)
         ctx.check_cancelled()
-        life = Atmosphere(plan, out.width, out.height, out.fps, task.seed)
         drift = _sky_drift(shot, plan, out.fps, task.seed, ctx)
+        planes = _I420Source.of(shot.layers[0].rgb) if direct_i420 else None
         last = max(1, out.num_frames - 1)
 
         def render(index: int) -> np.ndarray:
             t = out.seconds * index / last
+            if planes is not None:
+                hom = shot.framing.homography(shot.trajectory.pose(t), shot.layers[0].normal)
+                return _warp_i420(
+                    planes, affine_inverse_map(hom, out.width, out.height), out.width, out.height
+                )
             layers = shot.layers
             if drift is not None:
                 layers = [replace(layers[0], rgb=drift.layer(index)), *layers[1:]]
@@ -220,4 +274,12 @@ def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
             yield frame
             ctx.progress((index + 1) / out.num_frames)
 
-    return Clip(out.width, out.height, out.fps, out.num_frames, frames(), encoder_preset=preset)
+    return Clip(
+        out.width,
+        out.height,
+        out.fps,
+        out.num_frames,
+        frames(),
+        encoder_preset=preset,
+        pixel_format="yuv420p" if direct_i420 else "rgb24",
+    )
