@@ -221,8 +221,10 @@ def render_speed() -> None:
         elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     # CPU time (all threads) does not depend on what else the machine runs; wall time does.
     load = os.getloadavg()[0]
-    print(f"pikaframes 2 keyframes, 5 s, 720p: {written} frames rendered and encoded in {elapsed:.2f} s wall, "
-          f"{cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"pikaframes 2 keyframes, 5 s, 720p: {written} frames rendered and encoded in {elapsed:.2f} s wall, "
+        f"{cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)"
+    )
 
 
 def main() -> None:
