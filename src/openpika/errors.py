@@ -15,7 +15,9 @@ class OpenPikaError(Exception):
     status_code: int = 500
     error_type: str = "internal_error"
 
-    def __init__(self, message: str, *, error_type: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, error_type: str | None = None, status_code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if error_type is not None:
@@ -35,7 +37,9 @@ class InputError(OpenPikaError):
     status_code = 422
     error_type = "validation_error"
 
-    def __init__(self, loc: tuple[str | int, ...], message: str, *, kind: str = "value_error", input: Any = None) -> None:
+    def __init__(
+        self, loc: tuple[str | int, ...], message: str, *, kind: str = "value_error", input: Any = None
+    ) -> None:
         super().__init__(message)
         self.loc = tuple(loc)
         self.kind = kind

@@ -43,16 +43,20 @@ class Settings(BaseSettings):
     tls: bool = Field(default=False, description="Serve HTTPS with a locally generated certificate.")
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description='Accepted API keys (JSON list or comma separated). Empty: no auth, loopback only.',
+        description="Accepted API keys (JSON list or comma separated). Empty: no auth, loopback only.",
     )
 
     # --- jobs and workers --------------------------------------------------------------------
     job_store: Literal["sqlite", "memory", "redis"] = "sqlite"
     redis_url: str = "redis://localhost:6379/0"
     workers: int = Field(default=1, description="In-process workers started by `openpika serve` (0: none).")
-    lease_seconds: float = Field(default=30.0, description="A claimed job is requeued if not renewed within this.")
+    lease_seconds: float = Field(
+        default=30.0, description="A claimed job is requeued if not renewed within this."
+    )
     heartbeat_seconds: float = Field(default=5.0, description="How often a worker renews its lease.")
-    max_attempts: int = Field(default=3, description="Attempts before a job that keeps killing workers fails.")
+    max_attempts: int = Field(
+        default=3, description="Attempts before a job that keeps killing workers fails."
+    )
     default_start_timeout: float | None = Field(
         default=None, description="Start deadline for jobs submitted without X-Fal-Request-Timeout (seconds)."
     )
@@ -66,8 +70,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
 
     # --- inputs ------------------------------------------------------------------------------
-    max_input_bytes: int = Field(default=50 * 1024 * 1024, description="Cap for one fetched or decoded input file.")
-    max_data_uri_chars: int = Field(default=70 * 1024 * 1024, description="Cap on a data: URI's encoded length.")
+    max_input_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Cap for one fetched or decoded input file."
+    )
+    max_data_uri_chars: int = Field(
+        default=70 * 1024 * 1024, description="Cap on a data: URI's encoded length."
+    )
     max_image_pixels: int = Field(default=40_000_000, description="Images with more pixels are refused.")
     max_video_seconds: float = 30.0
     max_video_pixels_per_frame: int = 1920 * 1088
@@ -87,9 +95,12 @@ class Settings(BaseSettings):
         default="classic", description="Engine for every endpoint unless overridden."
     )
     engine_overrides: dict[str, EngineChoice | FixtureEngineName] = Field(
-        default_factory=dict, description='Per-endpoint engine, e.g. {"fal-ai/pika/v2.2/pikaframes": "neural"}.'
+        default_factory=dict,
+        description='Per-endpoint engine, e.g. {"fal-ai/pika/v2.2/pikaframes": "neural"}.',
     )
-    models_dir: Path = Field(default=Path("./models"), description="Neural weights (diffusers format) and LoRAs.")
+    models_dir: Path = Field(
+        default=Path("./models"), description="Neural weights (diffusers format) and LoRAs."
+    )
     neural_device: str = Field(default="auto", description="auto, cuda, cuda:N, mps or cpu.")
     neural_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     neural_offload: Literal["none", "model", "group", "sequential"] = "none"
@@ -99,10 +110,14 @@ class Settings(BaseSettings):
         description="Neural model/route config (JSON). Default: <models_dir>/openpika-models.json when present.",
     )
     neural_max_loaded_models: int = Field(
-        default=1, ge=1, description="Model folders kept in memory per worker; the least recently used is dropped."
+        default=1,
+        ge=1,
+        description="Model folders kept in memory per worker; the least recently used is dropped.",
     )
     neural_cpu_threads: int | None = Field(
-        default=None, ge=1, description="torch CPU threads (torch.set_num_threads); default: torch's own choice."
+        default=None,
+        ge=1,
+        description="torch CPU threads (torch.set_num_threads); default: torch's own choice.",
     )
 
     # --- media -------------------------------------------------------------------------------

@@ -60,7 +60,9 @@ def test_v22_duration_is_5_or_10_and_accepts_the_documented_string_form() -> Non
     assert errs[0]["loc"] == ("duration",)
 
 
-@pytest.mark.parametrize("bad", [{"resolution": "4k"}, {"duration": 0}, {"duration": 11}, {"image_url": "ftp://x/y.png"}])
+@pytest.mark.parametrize(
+    "bad", [{"resolution": "4k"}, {"duration": 0}, {"duration": 11}, {"image_url": "ftp://x/y.png"}]
+)
 def test_bad_values_are_rejected(bad: dict) -> None:
     payload = {"image_url": IMG, "prompt": "x", **bad}
     errs = errors_of("fal-ai/pika/v2.1/image-to-video", payload)
@@ -85,7 +87,9 @@ def test_pikaframes_limits() -> None:
 
 
 def test_scenes_collection_and_effects_defaults() -> None:
-    scenes = ENDPOINTS["fal-ai/pika/v2.2/pikascenes"].input_model.model_validate({"image_urls": [IMG], "prompt": "p"})
+    scenes = ENDPOINTS["fal-ai/pika/v2.2/pikascenes"].input_model.model_validate(
+        {"image_urls": [IMG], "prompt": "p"}
+    )
     assert (scenes.resolution, scenes.ingredients_mode, scenes.negative_prompt) == (  # type: ignore[attr-defined]
         "1080p",
         "precise",

@@ -25,7 +25,9 @@ class ImageToVideoRequest(RequestModel):
     image_url: FileUrl = Field(
         ...,
         description="URL of the image to use as the first frame",
-        examples=["https://storage.googleapis.com/falserverless/example_inputs/pika/pika_i2v_v2_turbo_input.png"],
+        examples=[
+            "https://storage.googleapis.com/falserverless/example_inputs/pika/pika_i2v_v2_turbo_input.png"
+        ],
     )
     prompt: str = prompt_field(examples=["Camera slow dolly out"])
     seed: Seed | None = seed_field()

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from .common import FileUrl, RequestModel, Resolution, Seed, optional_prompt_field, resolution_field, seed_field
+from .common import (
+    FileUrl,
+    RequestModel,
+    Resolution,
+    Seed,
+    optional_prompt_field,
+    resolution_field,
+    seed_field,
+)
 
 MAX_TOTAL_SECONDS = 25
 DEFAULT_TRANSITION_SECONDS = 5
@@ -80,4 +88,6 @@ class PikaframesRequest(RequestModel):
                 KeyframeTransition(duration=DEFAULT_TRANSITION_SECONDS, prompt=self.prompt)
                 for _ in range(len(self.image_urls) - 1)
             ]
-        return [KeyframeTransition(duration=t.duration, prompt=t.prompt or self.prompt) for t in self.transitions]
+        return [
+            KeyframeTransition(duration=t.duration, prompt=t.prompt or self.prompt) for t in self.transitions
+        ]

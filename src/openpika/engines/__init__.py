@@ -6,13 +6,13 @@ The neural engine is imported lazily so the base install never needs torch.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ..errors import EngineUnavailable
 from .base import Clip, Engine, RunContext
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_engine(name: str) -> Engine:
     if name == "classic":
         from .classic import ClassicEngine

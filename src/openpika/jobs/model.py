@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, Literal
 
 
-class JobStatus(str, Enum):
+class JobStatus(str, Enum):  # noqa: UP042 - StrEnum would change str() of members
     IN_QUEUE = "IN_QUEUE"
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"

@@ -16,7 +16,7 @@ ASPECT_RATIOS = {
 
 def even(value: float) -> int:
     """Round to the nearest even integer >= 2 (yuv420p needs even sides)."""
-    return max(2, int(round(value / 2.0)) * 2)
+    return max(2, round(value / 2.0) * 2)
 
 
 def size_for_aspect(aspect_w: float, aspect_h: float, resolution: str) -> tuple[int, int]:

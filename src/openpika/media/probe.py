@@ -53,8 +53,12 @@ def probe_video(path: str | Path) -> VideoInfo:
         fps = float(stream.average_rate) if stream.average_rate else 0.0
         frames = stream.frames
         if not frames:
-            frames = sum(1 for _ in container.demux(stream) if True) - 1
-        duration = float(stream.duration * stream.time_base) if stream.duration else frames / (fps or 1)
+            # No count in the header: count the packets (demux ends with one empty flush packet).
+            frames = sum(1 for _ in container.demux(stream)) - 1
+        if stream.duration and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = frames / (fps or 1)
         return VideoInfo(
             codec=ctx.name,
             pix_fmt=ctx.format.name if ctx.format else "",

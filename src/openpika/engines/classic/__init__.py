@@ -30,7 +30,13 @@ class ClassicEngine:
     def supports(self, task: object) -> bool:
         return isinstance(
             task,
-            ImageToVideoTask | KeyframesTask | EffectTask | ScenesTask | AdditionTask | SwapTask | TextToVideoTask,
+            ImageToVideoTask
+            | KeyframesTask
+            | EffectTask
+            | ScenesTask
+            | AdditionTask
+            | SwapTask
+            | TextToVideoTask,
         )
 
     def availability(self, task: object) -> str | None:
