@@ -40,6 +40,9 @@ class Layer:
     rgb: np.ndarray  # (h, w, 3) uint8, or (h, w, 4) RGBA for layers with alpha
     normal: np.ndarray  # plane n . X = 1
     offset: tuple[int, int] = (0, 0)  # where the layer's (0, 0) sits in the source image
+    # Where the layer is fully opaque, on a coarse grid of SOLID_CELL pixels (255 = every pixel of
+    # the cell, and SOLID_MARGIN around it, is opaque): nothing behind it needs drawing there.
+    solid: np.ndarray | None = None
 
 
 @dataclass
@@ -231,7 +234,85 @@ def build_layers(
     alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
     premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
     rgba = np.dstack([premultiplied, alpha8])
-    return Layer(plate, background_normal), Layer(np.ascontiguousarray(rgba), subject_normal, (x0, y0))
+    subject = Layer(np.ascontiguousarray(rgba), subject_normal, (x0, y0), _solid_cells(alpha8))
+    return Layer(plate, background_normal), subject
+
+
+# Occlusion culling: the background is not drawn where an opaque subject covers it (a large subject
+# hides a third of the frame or more, and the background's perspective warp is the costliest step).
+SOLID_CELL = 8  # px per cell of the coarse opacity grid
+SOLID_MARGIN = 2  # px: a bilinear sample near the opaque edge must not reach a soft pixel
+CULL_BAND = 96  # output rows per band; each band skips the widest run of covered cells
+MIN_CULL_WIDTH = 64  # px: narrower runs are not worth two extra warp calls
+
+
+def _solid_cells(alpha8: np.ndarray) -> np.ndarray:
+    opaque = (alpha8 == 255).astype(np.uint8) * 255
+    eroded = cv2.erode(opaque, np.ones((2 * SOLID_MARGIN + 1,) * 2, np.uint8))
+    h, w = alpha8.shape
+    size = (-(-w // SOLID_CELL), -(-h // SOLID_CELL))
+    padded = np.zeros((size[1] * SOLID_CELL, size[0] * SOLID_CELL), np.uint8)
+    padded[:h, :w] = eroded
+    cells = padded.reshape(size[1], SOLID_CELL, size[0], SOLID_CELL).min(axis=(1, 3))
+    return np.ascontiguousarray(cells)
+
+
+def _scale(factor: float) -> np.ndarray:
+    return np.diag([factor, factor, 1.0])
+
+
+def _covered_spans(layer: Layer, hom: np.ndarray, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """Output rectangles ``(y0, y1, x0, x1)``, one per band of rows at most, that the layer (warped
+    by ``hom``) covers with fully opaque pixels."""
+    if layer.solid is None:
+        return []
+    cells_w, cells_h = -(-width // SOLID_CELL), -(-height // SOLID_CELL)
+    coarse = _scale(1.0 / SOLID_CELL) @ hom @ _scale(SOLID_CELL)
+    warped = cv2.warpPerspective(
+        layer.solid, coarse, (cells_w, cells_h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT
+    )
+    # One cell of erosion absorbs the coarse grid's nearest-cell rounding: every kept cell is inside
+    # the layer's opaque area (the layers are drawn near 1:1, so a cell never spans two of the layer's).
+    covered = cv2.erode(warped, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    spans = []
+    rows_per_band = CULL_BAND // SOLID_CELL
+    for top in range(0, cells_h, rows_per_band):
+        band = covered[top : top + rows_per_band].all(axis=0)
+        if not band.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], band, [False]]).astype(np.int8)))
+        starts, ends = edges[0::2], edges[1::2]
+        best = int(np.argmax(ends - starts))
+        x0, x1 = int(starts[best]) * SOLID_CELL, min(width, int(ends[best]) * SOLID_CELL)
+        if x1 - x0 >= MIN_CULL_WIDTH:
+            spans.append((top * SOLID_CELL, min(height, (top + rows_per_band) * SOLID_CELL), x0, x1))
+    return spans
+
+
+def _warp_around(
+    image: np.ndarray, hom: np.ndarray, size: tuple[int, int], holes: list[tuple[int, int, int, int]]
+) -> np.ndarray:
+    """``_warp`` of the whole output except the ``holes`` (left undefined: a later opaque layer
+    covers them), drawn as rectangles: full-width runs of rows, and each holed band's two sides."""
+    w, h = size
+    if not holes:
+        return _warp(image, hom, size, cv2.BORDER_REFLECT101)
+    out = np.empty((h, w, *image.shape[2:]), image.dtype)
+    rects: list[tuple[int, int, int, int]] = []
+    row = 0
+    for y0, y1, x0, x1 in holes:
+        if y0 > row:
+            rects.append((row, y0, 0, w))
+        rects += [(y0, y1, 0, x0), (y0, y1, x1, w)]
+        row = y1
+    if row < h:
+        rects.append((row, h, 0, w))
+    for y0, y1, x0, x1 in rects:
+        if x1 > x0 and y1 > y0:
+            out[y0:y1, x0:x1] = _warp(
+                image, _translate(-x0, -y0) @ hom, (x1 - x0, y1 - y0), cv2.BORDER_REFLECT101
+            )
+    return out
 
 
 def _over(dst: np.ndarray, rgba: np.ndarray) -> None:
@@ -284,6 +365,15 @@ def _warp(
     )
 
 
+def _disjoint(holes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Holes sorted by row with no two sharing rows (with several opaque layers, the first wins)."""
+    kept: list[tuple[int, int, int, int]] = []
+    for hole in sorted(holes):
+        if not kept or hole[0] >= kept[-1][1]:
+            kept.append(hole)
+    return kept
+
+
 def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool = False) -> np.ndarray:
     """Render one frame: the first layer fills the frame, later ones are blended over it."""
     w, h = framing.width, framing.height
@@ -298,7 +388,14 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
             borderMode=cv2.BORDER_REFLECT101,
         )
     else:
-        frame = _warp(first.rgb, first_hom, (w, h), cv2.BORDER_REFLECT101)
+        holes = [
+            span
+            for layer in layers[1:]
+            for span in _covered_spans(
+                layer, framing.homography(pose, layer.normal) @ _translate(*layer.offset), w, h
+            )
+        ]
+        frame = _warp_around(first.rgb, first_hom, (w, h), _disjoint(holes))
     for layer in layers[1:]:
         hom = framing.homography(pose, layer.normal) @ _translate(*layer.offset)
         lh, lw = layer.rgb.shape[:2]
