@@ -1,0 +1,103 @@
+"""The speed paths of classic image-to-video draw the same pictures as the plain ones: turbo's
+direct I420 render, the parallax tier's occlusion culling, and ``encode_mp4`` taking I420 frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from openpika.engines.base import RunContext
+from openpika.engines.classic import atmosphere, image_to_video, parallax
+from openpika.engines.tasks import ImageToVideoTask, OutputSpec
+from openpika.media.encode import EncodeError, encode_mp4
+
+
+def _task(prompt: str, *, turbo: bool, size: tuple[int, int] = (360, 240)) -> ImageToVideoTask:
+    image = data.coffee()
+    return ImageToVideoTask(
+        image, prompt, "", 3, OutputSpec(size[0], size[1], 24, 12), "v2" if turbo else "v2.2", turbo
+    )
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a.astype(np.float64) - b) ** 2).mean())
+    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.mark.parametrize("prompt", ["slow dolly in", "camera rolls clockwise", "pan left"])
+def test_turbo_renders_i420_that_matches_the_rgb_path(prompt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both paths see the same even-sized working image, so only the colour path differs.
+    working = image_to_video._working_image
+    monkeypatch.setattr(
+        image_to_video,
+        "_working_image",
+        lambda im, plan, task: (lambda r: r[: r.shape[0] // 2 * 2, : r.shape[1] // 2 * 2])(
+            working(im, plan, task)
+        ),
+    )
+    task = _task(prompt, turbo=True)
+    clip = image_to_video.render_image_to_video(task, RunContext())
+    assert clip.pixel_format == "yuv420p"
+    direct = list(clip.frames)
+    assert all(f.shape == (360, 360) and f.dtype == np.uint8 for f in direct)
+
+    monkeypatch.setattr(atmosphere.Atmosphere, "active", property(lambda self: True))
+    rgb_clip = image_to_video.render_image_to_video(task, RunContext())
+    assert rgb_clip.pixel_format == "rgb24"
+    via_rgb = [cv2.cvtColor(f, cv2.COLOR_RGB2YUV_I420) for f in rgb_clip.frames]
+    assert len(direct) == len(via_rgb) == 12
+    for mine, reference in zip(direct, via_rgb, strict=True):
+        assert _psnr(mine[:240], reference[:240]) > 45  # luma
+        assert _psnr(mine[240:], reference[240:]) > 40  # chroma
+    assert np.abs(direct[0].astype(int) - direct[-1]).mean() > 1  # the camera moved
+
+
+def test_turbo_with_particles_stays_rgb() -> None:
+    clip = image_to_video.render_image_to_video(
+        _task("slow dolly in, snow falling", turbo=True), RunContext()
+    )
+    assert clip.pixel_format == "rgb24"
+    assert next(iter(clip.frames)).shape == (240, 360, 3)
+
+
+def test_occlusion_culling_changes_no_pixel_that_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    holes_seen: list[int] = []
+    warp_around = parallax._warp_around
+
+    def spy(image: np.ndarray, hom: np.ndarray, size: tuple[int, int], holes: list) -> np.ndarray:
+        holes_seen.append(len(holes))
+        return warp_around(image, hom, size, holes)
+
+    monkeypatch.setattr(parallax, "_warp_around", spy)
+    task = _task("slow dolly in", turbo=False, size=(480, 320))
+    culled = list(image_to_video.render_image_to_video(task, RunContext()).frames)
+    assert max(holes_seen) > 0  # the cup hides part of the background
+    monkeypatch.setattr(parallax, "MIN_CULL_WIDTH", 10**6)
+    plain = list(image_to_video.render_image_to_video(task, RunContext()).frames)
+    for a, b in zip(culled, plain, strict=True):
+        diff = np.abs(a.astype(int) - b)
+        # Sub-rectangle warps round a few edge pixels differently (OpenCV's 1/32 px grid); an
+        # undrawn hole would differ by tens of levels over whole bands.
+        assert diff.mean() < 0.15 and (diff > 3).mean() < 5e-4
+
+
+def test_encode_takes_i420_frames(tmp_path: Path) -> None:
+    rgb = cv2.resize(data.astronaut(), (128, 96), interpolation=cv2.INTER_AREA)
+    frames = [cv2.cvtColor(np.roll(rgb, 4 * i, axis=1), cv2.COLOR_RGB2YUV_I420) for i in range(6)]
+    path = tmp_path / "i420.mp4"
+    assert encode_mp4(iter(frames), path, width=128, height=96, preset="ultrafast", crf=10) == 6
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
+    assert len(decoded) == 6
+    assert all(_psnr(d, f) > 35 for d, f in zip(decoded, frames, strict=True))
+
+
+def test_encode_rejects_frames_of_neither_shape(tmp_path: Path) -> None:
+    with pytest.raises(EncodeError, match="I420"):
+        encode_mp4([np.zeros((96, 128), np.uint8)], tmp_path / "bad.mp4", width=128, height=96)
+    assert not list(tmp_path.iterdir())
