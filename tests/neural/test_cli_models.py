@@ -48,7 +48,8 @@ def test_list_on_an_empty_directory_says_what_to_pull(
 def test_pull_without_internet_fails_with_a_message_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    hub_errors = pytest.importorskip("huggingface_hub.errors")  # part of the [neural] extra
+    LocalEntryNotFoundError = hub_errors.LocalEntryNotFoundError
 
     calls = []
 
