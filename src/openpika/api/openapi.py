@@ -45,6 +45,8 @@ _SECURITY_SCHEMES = {
         "description": "Fal Key: 'Key <your key>'",
     }
 }
+# OpenAPI 3.0's spelling of "> 0" (3.1 would write exclusiveMinimum: 0); submit refuses 0 and below.
+_POSITIVE_SECONDS = {"type": "number", "minimum": 0, "exclusiveMinimum": True}
 _REQUEST_ID = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -61,6 +63,14 @@ def _error_responses() -> dict[str, Any]:
         "401": _json(_ref("Error"), "Missing or invalid API key"),
         "404": _json(_ref("Error"), "Unknown path or request"),
         "422": _json(_ref("HTTPValidationError"), "Input validation error"),
+    }
+
+
+def _lookup_errors() -> dict[str, Any]:
+    """Routes that look a request up: 404 for an unknown id (or another key's), 401 without a key."""
+    return {
+        "401": _json(_ref("Error"), "Missing or invalid API key"),
+        "404": _json(_ref("Error"), "Unknown request id (or one submitted with another key)"),
     }
 
 
@@ -99,7 +109,14 @@ def _endpoint_paths(spec: EndpointSpec, refs: dict[tuple[Any, Any], dict[str, An
                         "name": "X-Fal-Request-Timeout",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "number"},
+                        "description": "Start deadline in seconds (X-Fal-Request-Start-Timeout wins).",
+                        "schema": _POSITIVE_SECONDS,
+                    },
+                    {
+                        "name": "X-Fal-Request-Start-Timeout",
+                        "in": "header",
+                        "required": False,
+                        "schema": _POSITIVE_SECONDS,
                     },
                     {
                         "name": "X-Fal-Queue-Priority",
@@ -120,7 +137,11 @@ def _endpoint_paths(spec: EndpointSpec, refs: dict[tuple[Any, Any], dict[str, An
                 "tags": tag,
                 "summary": "Request status (202 while pending, 200 once COMPLETED)",
                 "parameters": [_REQUEST_ID, logs_param],
-                "responses": {"200": _json(_ref("QueueStatus")), "202": _json(_ref("QueueStatus"))},
+                "responses": {
+                    "200": _json(_ref("QueueStatus")),
+                    "202": _json(_ref("QueueStatus")),
+                    **_lookup_errors(),
+                },
             }
         },
         f"{requests}/status/stream": {
@@ -128,7 +149,10 @@ def _endpoint_paths(spec: EndpointSpec, refs: dict[tuple[Any, Any], dict[str, An
                 "tags": tag,
                 "summary": "Server-sent status events until COMPLETED",
                 "parameters": [_REQUEST_ID, logs_param],
-                "responses": {"200": {"description": "text/event-stream of QueueStatus JSON"}},
+                "responses": {
+                    "200": {"description": "text/event-stream of QueueStatus JSON"},
+                    **_lookup_errors(),
+                },
             }
         },
         f"{requests}/cancel": {
@@ -136,7 +160,11 @@ def _endpoint_paths(spec: EndpointSpec, refs: dict[tuple[Any, Any], dict[str, An
                 "tags": tag,
                 "summary": "Cancel (202 CANCELLATION_REQUESTED, 400 ALREADY_COMPLETED, 404 NOT_FOUND)",
                 "parameters": [_REQUEST_ID],
-                "responses": {"202": _json({"type": "object"}), "400": _json({"type": "object"})},
+                "responses": {
+                    "202": _json({"type": "object"}),
+                    "400": _json({"type": "object"}),
+                    **_lookup_errors(),
+                },
             }
         },
         requests: {

@@ -52,15 +52,32 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raw = b"{}"
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise unprocessable(
-            [{"loc": ["body"], "msg": f"JSON decode error: {exc}", "type": "json_invalid"}]
-        ) from exc
+        _refuse_lone_surrogates(raw, data)
+    # RecursionError: nesting deeper than the interpreter's stack; ValueError covers integer literals
+    # over sys.int_info.default_max_str_digits (JSONDecodeError is a ValueError too).
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _json_invalid(str(exc)) from exc
     if not isinstance(data, dict):
         raise unprocessable(
             [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
         )
     return data
+
+
+def _json_invalid(why: str) -> ApiError:
+    return unprocessable([{"loc": ["body"], "msg": f"JSON decode error: {why}", "type": "json_invalid"}])
+
+
+def _refuse_lone_surrogates(raw: bytes, data: Any) -> None:
+    """A ``\\ud800`` escape without its pair is valid JSON for Python but not encodable as UTF-8,
+    so it would fail later (storing, echoing). Only bodies holding a surrogate escape pay for the
+    exact check (re-encoding the decoded value as UTF-8 is strict about unpaired surrogates)."""
+    if b"\\ud" not in raw and b"\\uD" not in raw:
+        return
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("a string holds a lone surrogate escape (not valid UTF-8)") from exc
 
 
 def validate_input(spec: EndpointSpec, data: dict[str, Any]) -> None:
@@ -93,6 +110,24 @@ def start_timeout(request: Request, default: float | None) -> float | None:
     return default
 
 
+def queue_priority(request: Request) -> Priority:
+    """``normal`` (the default) or ``low``: the only values fal's clients send (the JS client always
+    sends one, the Python client only when asked); anything else is a 422 as documented."""
+    value = request.headers.get(PRIORITY_HEADER)
+    if value is None or value.strip().lower() in ("normal", "low"):
+        return Priority.parse(value)
+    raise unprocessable(
+        [
+            {
+                "loc": ["header", PRIORITY_HEADER],
+                "msg": "Input should be 'normal' or 'low'",
+                "type": "enum",
+                "input": value,
+            }
+        ]
+    )
+
+
 def webhook_url(request: Request) -> str | None:
     url = request.query_params.get(WEBHOOK_PARAM)
     if url is None:
@@ -114,7 +149,7 @@ def _build_new_job(
         endpoint_id=spec.endpoint_id,
         input=data,
         owner=owner,
-        priority=Priority.parse(request.headers.get(PRIORITY_HEADER)),
+        priority=queue_priority(request),
         start_timeout=start_timeout(request, context.settings.default_start_timeout),
         webhook_url=webhook_url(request),
         file_base_url=context.files_base(request),
