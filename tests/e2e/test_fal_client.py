@@ -178,6 +178,48 @@ def test_upload_through_the_python_clients_storage_calls(server: Server) -> None
     assert httpx.get(out, verify=server.tls()).content == b"openpika upload"
 
 
+def test_uploaded_files_are_usable_as_job_inputs(server: Server, tmp_path: object) -> None:
+    """Both upload flows hand out https://localhost/... URLs, which the worker's SSRF guard refuses
+    to fetch (loopback): the worker must read them from its own file store instead."""
+    import base64
+
+    base = f"https://localhost:{server.queue_port}"
+    png = tmp_path / "astronaut.png"  # type: ignore[operator]
+    png.write_bytes(base64.b64decode(IMAGE.split(",", 1)[1]))
+    # The initiate flow (the JS client's): file_url names an alias, resolved once the PUT lands.
+    auth = {"Authorization": "Key e2e-key"}
+    initiated = httpx.post(
+        base + "/storage/upload/initiate",
+        json={"file_name": "astronaut.png", "content_type": "image/png"},
+        headers=auth,
+        verify=server.tls(),
+    ).json()
+    put = httpx.put(
+        initiated["upload_url"],
+        content=png.read_bytes(),
+        headers={"Content-Type": "image/png"},
+        verify=server.tls(),
+    )
+    assert put.status_code == 200
+    out = client(
+        server,
+        f"""
+        import fal_client.client as module
+        module.REST_URL = {base!r}
+        module.CDN_URL = {base!r}
+        uploaded = fal_client.SyncClient().upload_file({str(png)!r})
+        outputs = {{}}
+        for name, url in {{"upload_file": uploaded, "initiate": {initiated["file_url"]!r}}}.items():
+            outputs[name] = fal_client.subscribe({PROGRESS_ENDPOINT!r}, {{"image_url": url, "prompt": "p", "duration": 1}},
+                                                 interval=0.05)
+        out = {{"uploaded": uploaded, "outputs": outputs}}
+    """,
+    )
+    assert out["uploaded"].startswith(base + "/files/") and out["uploaded"].endswith("/astronaut.png")
+    for output in out["outputs"].values():
+        assert output["video"]["url"].endswith(".mp4")
+
+
 def test_real_classic_engine_image_to_video(server: Server, tmp_path: object) -> None:
     out = client(
         server,

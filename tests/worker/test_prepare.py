@@ -173,3 +173,58 @@ def test_a_bad_image_names_its_exact_field(cat: str) -> None:
     with pytest.raises(InputError) as caught:
         build("fal-ai/pika/v2.2/pikaframes", {"image_urls": [cat, bad]})
     assert caught.value.loc == ("body", "image_urls", 1)
+
+
+# --- files uploaded to this server are read from the file store, not fetched -------------------
+
+
+def _decoded(uri: str) -> bytes:
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def test_uploaded_files_are_read_from_the_store(tmp_path: Path, cat: str, clip_uri: str) -> None:
+    """https://localhost/files/... is loopback: the SSRF guard would refuse it, so the worker must
+    find the key in its own file store (direct keys and initiated-upload aliases alike)."""
+    from openpika.storage import open_file_store
+    from openpika.storage.uploads import record_alias
+
+    settings = Settings(data_dir=tmp_path)
+    files = open_file_store(settings)
+    image = files.save_bytes(_decoded(cat), content_type="image/png", file_name="cat.png")
+    video = files.save_bytes(_decoded(clip_uri), content_type="video/mp4", file_name="clip.mp4")
+    alias = "u" + "A" * 22
+    record_alias(tmp_path, alias, image.key)
+    spec = get_endpoint("fal-ai/pika/v2/pikadditions")
+    assert spec is not None
+    request = spec.input_model.model_validate(
+        {
+            "video_url": f"https://localhost:8001/files/{video.key}/clip.mp4",
+            "image_url": f"https://127.0.0.1:8001/queue/files/{alias}/cat.png",
+        }
+    )
+    task = build_task(spec, request, settings)
+    assert isinstance(task, AdditionTask)
+    assert task.object_image.shape == (300, 451, 3)
+    assert task.video.frames.shape == (45, 240, 320, 3)
+
+
+def test_unknown_own_looking_urls_still_go_through_the_guard(tmp_path: Path, cat: str) -> None:
+    """A /files/ path whose key is not stored (or whose name differs) is fetched as any URL would
+    be: through the guard, which refuses loopback; nothing is read from the store by mistake."""
+    from openpika.storage import open_file_store
+
+    settings = Settings(data_dir=tmp_path)
+    stored = open_file_store(settings).save_bytes(
+        _decoded(cat), content_type="image/png", file_name="cat.png"
+    )
+    spec = get_endpoint("fal-ai/pika/v2.2/image-to-video")
+    assert spec is not None
+    for url in (
+        f"https://localhost:8001/files/{'B' * 24}/cat.png",  # unknown key
+        f"https://localhost:8001/files/{stored.key}/dog.png",  # known key, other name
+    ):
+        request = spec.input_model.model_validate({"image_url": url, "prompt": "p"})
+        with pytest.raises(InputError) as refused:
+            build_task(spec, request, settings)
+        assert refused.value.loc == ("body", "image_url")
+        assert "non-public address" in refused.value.message  # the guard's verdict

@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import time
 from pathlib import Path
@@ -34,13 +33,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ..storage.uploads import record_alias, resolve_alias
 from .context import ApiContext, api_context
 from .protocol import ApiError, json_response
 from .submit import read_body
 
 UPLOAD_TOKEN_SECONDS = 3600
 PENDING_UPLOAD_SECONDS = 3600
-_ALIAS = re.compile(r"^u[A-Za-z0-9_-]{22}$")
 _TOKEN_SECRET = secrets.token_bytes(32)  # upload tokens are valid for this process's lifetime at most
 
 
@@ -48,18 +47,9 @@ def _not_found(request: Request) -> ApiError:
     return ApiError(404, {"detail": f"Path {request.url.path} not found"})
 
 
-def _alias_dir(context: ApiContext) -> Path:
-    return Path(context.settings.data_dir) / "uploads"
-
-
 def _alias_target(context: ApiContext, key: str) -> str | None:
     """The real key behind an upload alias, if ``key`` is one."""
-    if not _ALIAS.match(key):
-        return None
-    try:
-        return (_alias_dir(context) / key).read_text().strip() or None
-    except OSError:
-        return None
+    return resolve_alias(Path(context.settings.data_dir), key)
 
 
 async def download(request: Request) -> Response:
@@ -150,11 +140,7 @@ async def put_upload(request: Request) -> Response:
     content_type = request.headers.get("content-type") or pending["content_type"]
     stored = await _store_upload(request, content_type, pending["file_name"])
     context.pending_uploads.pop(token, None)
-    alias_dir = _alias_dir(context)
-    alias_dir.mkdir(parents=True, exist_ok=True)
-    tmp = alias_dir / f".{pending['alias']}.tmp"
-    tmp.write_text(stored.key)
-    tmp.replace(alias_dir / pending["alias"])
+    record_alias(Path(context.settings.data_dir), pending["alias"], stored.key)
     return json_response({"file_url": _file_url(request, pending["alias"], stored.file_name)})
 
 

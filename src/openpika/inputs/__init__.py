@@ -5,6 +5,8 @@ Public API (used by the worker to build engine tasks and by the webhook dispatch
 * ``fetch_bytes(url, loc, settings)`` - http(s) through the SSRF guard, or a data: URI;
 * ``load_image(url, loc, settings)`` - RGB uint8 (H, W, 3);
 * ``load_video(url, loc, settings)`` - ``InputVideo`` decoded in a limited child process;
+* ``image_from_bytes(data, loc, settings)``, ``video_from_file(path, loc, settings)`` - the same
+  safe decoders for media already in hand (files uploaded to this server);
 * ``post_json(url, body, headers, settings)`` - the guarded POST for webhook delivery;
 * ``check_destination(url, settings)`` - the guard's verdict on a URL without sending anything.
 
@@ -35,9 +37,11 @@ __all__ = [
     "check_destination",
     "fetch_bytes",
     "guard_config",
+    "image_from_bytes",
     "load_image",
     "load_video",
     "post_json",
+    "video_from_file",
 ]
 
 Loc = tuple[str | int, ...]
@@ -72,7 +76,13 @@ def fetch_bytes(url: str, loc: Loc, settings: Settings) -> bytes:
 
 def load_image(url: str, loc: Loc, settings: Settings) -> np.ndarray:
     """RGB uint8 array (H, W, 3), EXIF orientation applied, transparency composited on white."""
-    data = fetch_bytes(url, loc, settings)
+    return image_from_bytes(fetch_bytes(url, loc, settings), loc, settings)
+
+
+def image_from_bytes(data: bytes, loc: Loc, settings: Settings) -> np.ndarray:
+    """``load_image`` for bytes already in hand (e.g. a file uploaded to this server)."""
+    if len(data) > settings.max_input_bytes:
+        raise InputError(loc, f"the file is larger than {settings.max_input_bytes} bytes")
     try:
         return decode_image(data, max_pixels=settings.max_image_pixels)
     except MediaRejected as exc:
@@ -93,10 +103,18 @@ def load_video(url: str, loc: Loc, settings: Settings) -> InputVideo:
         path = Path(tmp) / "input"
         path.write_bytes(data)
         del data
-        try:
-            frames, fps = decode_video_file(path, video_limits(settings))
-        except MediaRejected as exc:
-            raise InputError(loc, str(exc)) from exc
+        return video_from_file(path, loc, settings)
+
+
+def video_from_file(path: Path, loc: Loc, settings: Settings) -> InputVideo:
+    """``load_video`` for a file already on disk (e.g. uploaded to this server): the same size cap,
+    probed and decoded in the same limited child process."""
+    if path.stat().st_size > settings.max_input_bytes:
+        raise InputError(loc, f"the file is larger than {settings.max_input_bytes} bytes")
+    try:
+        frames, fps = decode_video_file(path, video_limits(settings))
+    except MediaRejected as exc:
+        raise InputError(loc, str(exc)) from exc
     return InputVideo(frames=frames, fps=fps)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 from pydantic import BaseModel
@@ -38,8 +40,11 @@ from ..engines.tasks import (
     TextToVideoTask,
     Transition,
 )
+from ..errors import StorageError
 from ..media.geometry import even, size_for_image, size_for_ratio
 from ..settings import Settings
+from ..storage import FileStore, open_file_store
+from ..storage.uploads import resolve_alias
 
 EFFECT_SECONDS = 5
 MAX_SHORT_SIDE = 1080
@@ -49,15 +54,62 @@ Log = Callable[[str], None]
 
 
 def _load_image(url: str, loc: tuple[str | int, ...], settings: Settings) -> np.ndarray:
-    from ..inputs import load_image  # the guarded fetcher (SSRF checks, size caps, safe decoding)
+    from ..inputs import image_from_bytes, load_image  # guarded fetch (SSRF checks, caps), safe decoding
 
+    own = own_file_path(url, settings)
+    if own is not None:
+        return image_from_bytes(own.read_bytes(), loc, settings)
     return load_image(url, loc, settings)
 
 
 def _load_video(url: str, loc: tuple[str | int, ...], settings: Settings) -> InputVideo:
-    from ..inputs import load_video
+    from ..inputs import load_video, video_from_file
 
+    own = own_file_path(url, settings)
+    if own is not None:
+        return video_from_file(own, loc, settings)
     return load_video(url, loc, settings)
+
+
+_FILE_STORES: dict[tuple[str, Path], FileStore] = {}
+
+
+def _file_store(settings: Settings) -> FileStore:
+    # One store per data dir for the worker's lifetime (opening a local store scans its root).
+    where = (settings.file_store, Path(settings.data_dir))
+    if where not in _FILE_STORES:
+        _FILE_STORES[where] = open_file_store(settings)
+    return _FILE_STORES[where]
+
+
+def own_file_path(url: str, settings: Settings) -> Path | None:
+    """The local path of a file this server stores, when ``url`` names one; else None.
+
+    Uploads hand out ``https://<this server>/files/{key}/{name}`` URLs (``{key}`` may be an upload
+    alias). Fetching them over the network would go through the SSRF guard, which rightly refuses
+    loopback and private addresses, so they are read from the file store instead. Any host is
+    accepted: the server may be reached under many names, and the key (128 random bits) is the
+    permission to read the file, exactly as for ``GET /files/...``. A path that only looks like
+    ours (unknown key, other name, e.g. fal's own CDN URLs) returns None and is fetched through the
+    guard as usual; our own host is never fetched over the network."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    segments = unquote(parts.path).split("/")
+    if len(segments) < 3 or segments[-3] != "files":
+        return None
+    key, name = segments[-2], segments[-1]
+    try:
+        files = _file_store(settings)
+    except (ValueError, StorageError):
+        return None  # no local store to look in: the guarded fetch decides
+    stored = files.get(key)
+    if stored is None:
+        real_key = resolve_alias(Path(settings.data_dir), key)
+        stored = files.get(real_key) if real_key else None
+    if stored is None or stored.file_name != name:
+        return None
+    return files.path_for(stored.key)
 
 
 def capped_size(width: int, height: int, cap: int = MAX_SHORT_SIDE) -> tuple[int, int]:
