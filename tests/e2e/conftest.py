@@ -89,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     ports: dict[str, int] = {}
-    banner = []
+    banner: list[str] = []
     while len(ports) < 2:
         line = process.stdout.readline()
         if not line:

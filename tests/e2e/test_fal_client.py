@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 IMAGE = small_png_data_uri()
 
 
-def client(server: Server, code: str) -> dict:
-    return run_client(server, f"IMAGE = {IMAGE!r}\n" + textwrap.dedent(code))  # type: ignore[no-any-return]
+def client(server: Server, code: str) -> Any:
+    return run_client(server, f"IMAGE = {IMAGE!r}\n" + textwrap.dedent(code))
 
 
 def test_run_answers_the_output_and_the_video_downloads(server: Server) -> None:
