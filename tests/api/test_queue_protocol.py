@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from openpika.endpoints import ENDPOINTS
 from openpika.jobs.model import JobError
-from tests.api.conftest import I2V, I2V_INPUT, QUEUE, Api
+from tests.api.conftest import I2V, I2V_INPUT, QUEUE, Api, make_api
 
 REQUEST_URL_FIELDS = ("response_url", "status_url", "cancel_url")
 
@@ -233,6 +234,30 @@ def test_webhook_url_is_stored_and_checked(api: Api) -> None:
     assert api.store.get(handle["request_id"]).webhook_url == "https://hooks.example/done"  # type: ignore[union-attr]
     bad = api.queue.post(f"/{I2V}", json=I2V_INPUT, params={"fal_webhook": "file:///etc/passwd"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "fal_webhook"]
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "http://127.0.0.1:9/hook",  # loopback
+        "https://localhost/hook",  # a name for loopback
+        "http://10.1.2.3/hook",  # private
+        "http://169.254.169.254/latest/meta-data",  # cloud metadata
+        "http://[::1]/hook",
+        "https://user:pw@hooks.example/hook",  # credentials
+    ],
+)
+def test_webhooks_the_guard_would_refuse_are_422_at_submit(api: Api, hook: str) -> None:
+    response = api.queue.post(f"/{I2V}", json=I2V_INPUT, params={"fal_webhook": hook})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", "fal_webhook"]
+    assert api.store.claim("w", 60, 3) is None  # nothing was queued
+
+
+def test_allow_listed_private_webhooks_are_accepted(tmp_path: Path) -> None:
+    for api in make_api(tmp_path, fetch_allow_private_hosts=["127.0.0.1"]):
+        handle = submit(api, params={"fal_webhook": "http://127.0.0.1:9/hook"})
+        assert api.store.get(handle["request_id"]).webhook_url == "http://127.0.0.1:9/hook"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("endpoint_id", sorted(ENDPOINTS))

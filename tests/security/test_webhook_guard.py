@@ -39,12 +39,19 @@ def wait_outbox_empty(api: LiveApi, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_webhook_to_a_private_address_is_never_sent(live: LiveApi) -> None:
+def test_webhook_to_a_private_address_is_refused_at_submit(live: LiveApi) -> None:
     calls, handle = receiver()
     with serve({"/hook": handle}) as hooks:
-        submit_with_webhook(live, hooks.url("/hook"))
+        response = live.client.post(
+            f"/{EFFECTS}",
+            params={"fal_webhook": hooks.url("/hook")},
+            json={"image_url": png_data_uri(), "pikaffect": "Squish"},
+        )
         wait_outbox_empty(live)
-    assert calls == []  # dropped by the guard: loopback is not allow-listed
+    # Refused up front (loopback is not allow-listed) instead of queued and silently dropped later.
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", "fal_webhook"]
+    assert calls == []
 
 
 def test_webhook_to_an_allow_listed_host_is_delivered(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ The body is validated with the endpoint's own pydantic model now, so schema erro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.requests import Request
 
 from ..endpoints import EndpointSpec
 from ..jobs.model import Job, NewJob, Priority
+from ..settings import Settings
 from .context import ApiContext
 from .protocol import ApiError, unprocessable, validation_detail
 
@@ -27,6 +29,7 @@ PRIORITY_HEADER = "x-fal-queue-priority"
 # SQLite's write lock (busy-handler sleeps) and raised submit p50 from ~1 ms to ~30 ms.
 THREADPOOL_BODY_BYTES = 256 * 1024
 WEBHOOK_PARAM = "fal_webhook"
+WEBHOOK_CHECK_SECONDS = 3.0  # the most a submit waits for the webhook host's DNS answer
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -140,8 +143,73 @@ def webhook_url(request: Request) -> str | None:
     return url
 
 
+async def checked_webhook_url(request: Request, context: ApiContext) -> str | None:
+    """``?fal_webhook=`` if the delivery guard would call it, else a 422 now: a private, loopback
+    or metadata destination would otherwise be accepted and silently dropped at delivery. The
+    allow-list (``fetch_allow_private_hosts``) applies as at delivery. Resolving the name may block,
+    so it runs in a thread and is bounded; a check that overruns lets the URL through (delivery
+    checks every attempt again) rather than holding the submit."""
+    url = webhook_url(request)
+    if url is None:
+        return None
+    try:
+        refusal = await asyncio.wait_for(
+            run_in_threadpool(_webhook_refusal, url, context.settings),
+            timeout=min(WEBHOOK_CHECK_SECONDS, context.settings.fetch_timeout_seconds),
+        )
+    except TimeoutError:
+        refusal = None
+    if refusal is not None:
+        raise unprocessable(
+            [
+                {
+                    "loc": ["query", WEBHOOK_PARAM],
+                    "msg": f"webhook URL refused: {refusal}",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return url
+
+
+def _webhook_refusal(url: str, settings: Settings) -> str | None:
+    """Why the guard refuses ``url`` as a webhook destination, or None. A name that does not
+    resolve *now* is let through: DNS may be down for a moment or the name not published yet, and
+    delivery resolves and checks it again anyway; what is refused is what can never be called."""
+    from ..inputs import DestinationRefused, addresses, check_destination
+
+    try:
+        check_destination(url, settings)
+    except DestinationRefused as refused:
+        host = urlsplit(url).hostname or ""
+        if isinstance(refused.__cause__, addresses.AddressRefused) and _unresolvable(host):
+            return None
+        return refused.message
+    return None
+
+
+def _unresolvable(host: str) -> bool:
+    from ..inputs import addresses
+
+    try:
+        bare = addresses.ascii_host(host)
+    except addresses.AddressRefused:
+        return False  # not a valid host name: refused for good
+    if addresses.parse_literal(bare) is not None:
+        return False
+    try:
+        return not addresses.resolver(bare, 443)
+    except (OSError, UnicodeError):
+        return True
+
+
 def _build_new_job(
-    request: Request, context: ApiContext, spec: EndpointSpec, owner: str, raw: bytes
+    request: Request,
+    context: ApiContext,
+    spec: EndpointSpec,
+    owner: str,
+    raw: bytes,
+    webhook: str | None,
 ) -> NewJob:
     data = parse_json_object(raw)
     validate_input(spec, data)
@@ -151,7 +219,7 @@ def _build_new_job(
         owner=owner,
         priority=queue_priority(request),
         start_timeout=start_timeout(request, context.settings.default_start_timeout),
-        webhook_url=webhook_url(request),
+        webhook_url=webhook,
         file_base_url=context.files_base(request),
     )
 
@@ -159,9 +227,10 @@ def _build_new_job(
 async def enqueue(request: Request, context: ApiContext, spec: EndpointSpec, owner: str) -> Job:
     """Validate the request and queue it. Raises ApiError (422/413) before anything is stored."""
     raw = await read_body(request, context.max_body_bytes)
+    webhook = await checked_webhook_url(request, context)
 
     def build_and_store() -> Job:
-        return context.store.enqueue(_build_new_job(request, context, spec, owner, raw))
+        return context.store.enqueue(_build_new_job(request, context, spec, owner, raw, webhook))
 
     if len(raw) > THREADPOOL_BODY_BYTES:
         job = await run_in_threadpool(build_and_store)
