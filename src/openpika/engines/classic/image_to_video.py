@@ -5,7 +5,8 @@ Two tiers:
 * **turbo** (``fal-ai/pika/v2/turbo/image-to-video``): the image is one plane and no depth is
   estimated; every frame is a single affine warp (the plane's homography to first order: a dolly
   reads as a push, a truck as a slide) and the clip is encoded with the fastest x264 preset
-  (``settings.x264_preset_turbo``).
+  (``settings.x264_preset_turbo``). With nothing drawn over the picture, the warp is done on the
+  Y, U and V planes and the clip hands the encoder I420 frames (``Clip.pixel_format``).
 * **parallax** (v2.1, v2.2): the image is split into a subject layer in front of a tilted
   background plane (``depth.py``) and each layer moves with its own depth (``parallax.py``), so a
   dolly is not a zoom and an orbit turns the subject against its background.

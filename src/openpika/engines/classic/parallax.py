@@ -12,7 +12,9 @@ uncovers and the caller scales the move down past ``MAX_REVEAL``.
 
 Speed: layers are prepared once; per frame the background is one ``warpPerspective`` of the frame
 (``warpAffine`` when that is exact) and the subject one RGBA warp into its bounding box only, then
-a masked copy of its opaque pixels and a blend of its soft edge alone.
+a masked copy of its opaque pixels and a blend of its soft edge alone. The background is not
+drawn where the subject is fully opaque (``_covered_spans``: per band of rows, the widest covered
+run, from a coarse opacity grid warped with the subject).
 """
 
 from __future__ import annotations
