@@ -155,14 +155,12 @@ class SQLiteJobStore:
             webhook_url=new.webhook_url,
             file_base_url=new.file_base_url,
         )
+        # Serialised before taking the write lock: the transaction holds it only for the inserts.
+        values, input_json = job_values(job), json.dumps(job.input)
         with self._write() as db:
             try:
-                db.execute(
-                    f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * 18)})", job_values(job)
-                )
-                db.execute(
-                    "INSERT INTO job_inputs (id, input) VALUES (?, ?)", (job.id, json.dumps(job.input))
-                )
+                db.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * 18)})", values)
+                db.execute("INSERT INTO job_inputs (id, input) VALUES (?, ?)", (job.id, input_json))
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"request id {job.id} already exists") from exc
         return job
