@@ -69,3 +69,30 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
         assert job is not None and job.id == "old-job" and job.input == {"prompt": "kept"}
     finally:
         store.close()
+
+
+def test_wal_is_checkpointed_off_the_write_path_and_close_stops_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits no longer run checkpoints (the automatic threshold is far away); the store's own
+    thread copies the WAL back into the database, and ``close`` ends that thread."""
+    import threading
+    import time
+
+    from openpika.jobs import sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_SECONDS", 0.05)
+    database = tmp_path / "jobs.db"
+    store = SQLiteJobStore(database)
+    for _ in range(20):
+        store.enqueue(NewJob(endpoint_id="e", input={"prompt": "x" * 2000}))
+    # Commits append to the WAL only; the database file grows when pages are checkpointed into it,
+    # which with ~40 KB written (far below the automatic threshold) only the thread does.
+    deadline = time.monotonic() + 5
+    while database.stat().st_size < 40_000:
+        assert time.monotonic() < deadline, "the WAL was not checkpointed"
+        time.sleep(0.02)
+    threads = [t for t in threading.enumerate() if t.name == "openpika-sqlite-checkpoint"]
+    assert threads
+    store.close()
+    assert not any(t.is_alive() for t in threads)
