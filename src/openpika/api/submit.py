@@ -29,6 +29,7 @@ PRIORITY_HEADER = "x-fal-queue-priority"
 # SQLite's write lock (busy-handler sleeps) and raised submit p50 from ~1 ms to ~30 ms.
 THREADPOOL_BODY_BYTES = 256 * 1024
 WEBHOOK_PARAM = "fal_webhook"
+MAX_JSON_DEPTH = 64
 WEBHOOK_CHECK_SECONDS = 3.0  # the most a submit waits for the webhook host's DNS answer
 
 
@@ -55,6 +56,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raw = b"{}"
     try:
         data = json.loads(raw)
+        _refuse_deep_nesting(raw, data)
         _refuse_lone_surrogates(raw, data)
     # RecursionError: nesting deeper than the interpreter's stack; ValueError covers integer literals
     # over sys.int_info.default_max_str_digits (JSONDecodeError is a ValueError too).
@@ -69,6 +71,24 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 
 def _json_invalid(why: str) -> ApiError:
     return unprocessable([{"loc": ["body"], "msg": f"JSON decode error: {why}", "type": "json_invalid"}])
+
+
+def _refuse_deep_nesting(raw: bytes, data: Any) -> None:
+    """Inputs are shallow (at most ~3 levels); a body nested deeper than MAX_JSON_DEPTH is refused,
+    because later steps (pydantic, json.dumps when storing, copies) recurse and would hit Python's
+    recursion limit (a 500) well below the depth ``json.loads`` itself accepts. Bodies with fewer
+    brackets than the limit (counted in C) cannot be too deep and skip the walk."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > MAX_JSON_DEPTH:
+                    raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+                stack.append((child, depth + 1))
 
 
 def _refuse_lone_surrogates(raw: bytes, data: Any) -> None:
