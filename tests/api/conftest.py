@@ -4,7 +4,7 @@ protocol state is reached deterministically and fast."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +55,8 @@ class Api:
     run: TestClient
 
 
-def make_api(tmp_path: Path, **settings_fields: object) -> Iterator[Api]:
-    settings = Settings(data_dir=tmp_path, port=RUN_PORT, queue_port=QUEUE_PORT, **settings_fields)  # type: ignore[arg-type]
+def make_api(tmp_path: Path, **settings_fields: object) -> Generator[Api, None, None]:
+    settings = Settings(data_dir=tmp_path, port=RUN_PORT, queue_port=QUEUE_PORT, **settings_fields)
     store = MemoryJobStore()
     files = LocalFileStore(tmp_path / "files")
     app = create_app(settings, store=store, files=files, start_workers=False, tuning=FAST)

@@ -30,7 +30,7 @@ def test_a_key_sees_only_its_own_requests(keyed_api: Api) -> None:
     ]:
         assert keyed_api.queue.request(method, url, headers=BOB).status_code == 404, url
         assert keyed_api.queue.request(method, url).status_code == 401, url
-    assert keyed_api.store.get(handle["request_id"]).status.value == "IN_QUEUE"  # type: ignore[union-attr]
+    assert keyed_api.store.get(handle["request_id"]).status.value == "IN_QUEUE"
 
 
 def test_jwks_is_public(keyed_api: Api) -> None:
@@ -145,7 +145,7 @@ def test_js_proxy_header_routes_by_target_url(api: Api) -> None:
     body = submitted.json()
     assert submitted.status_code == 200 and body["status"] == "IN_QUEUE"
     assert body["status_url"].startswith("https://queue.fal.run/fal-ai/pika/requests/")
-    assert api.store.get(body["request_id"]).webhook_url == "https://h.example/w"  # type: ignore[union-attr]
+    assert api.store.get(body["request_id"]).webhook_url == "https://h.example/w"
     status = api.run.get("/api/fal/proxy", headers={"x-fal-target-url": body["status_url"] + "?logs=1"})
     assert status.status_code == 202 and status.json()["logs"] == []
 
@@ -156,7 +156,7 @@ def test_path_prefixes_serve_both_listeners_on_one_port(api: Api) -> None:
     assert body["status_url"].startswith("http://testserver:9100/queue/fal-ai/pika/requests/")
     assert api.run.get(body["status_url"]).status_code == 202
     assert api.queue.get("/run/health").json() == {"status": "ok"}
-    assert api.store.get(body["request_id"]).file_base_url == "http://testserver:9100/queue"  # type: ignore[union-attr]
+    assert api.store.get(body["request_id"]).file_base_url == "http://testserver:9100/queue"
     stored = api.files.save_bytes(b"mp4", content_type="video/mp4", file_name="v.mp4")
     assert api.run.get(f"/queue/files/{stored.key}/v.mp4").content == b"mp4"
 

@@ -175,7 +175,7 @@ def test_cancel_in_each_state(api: Api, state: str, code: int, outcome: str) -> 
         status = api.queue.get(handle["status_url"]).json()
         assert status["status"] == "COMPLETED" and status["error_type"] == "request_cancelled"
     if state == "running":
-        assert api.store.get(handle["request_id"]).cancel_requested  # type: ignore[union-attr]
+        assert api.store.get(handle["request_id"]).cancel_requested
 
 
 def test_unknown_request_is_404_for_every_request_route(api: Api) -> None:
@@ -231,7 +231,7 @@ def test_malformed_json_is_422(api: Api) -> None:
 
 def test_webhook_url_is_stored_and_checked(api: Api) -> None:
     handle = submit(api, params={"fal_webhook": "https://hooks.example/done"})
-    assert api.store.get(handle["request_id"]).webhook_url == "https://hooks.example/done"  # type: ignore[union-attr]
+    assert api.store.get(handle["request_id"]).webhook_url == "https://hooks.example/done"
     bad = api.queue.post(f"/{I2V}", json=I2V_INPUT, params={"fal_webhook": "file:///etc/passwd"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "fal_webhook"]
 
@@ -257,7 +257,7 @@ def test_webhooks_the_guard_would_refuse_are_422_at_submit(api: Api, hook: str) 
 def test_allow_listed_private_webhooks_are_accepted(tmp_path: Path) -> None:
     for api in make_api(tmp_path, fetch_allow_private_hosts=["127.0.0.1"]):
         handle = submit(api, params={"fal_webhook": "http://127.0.0.1:9/hook"})
-        assert api.store.get(handle["request_id"]).webhook_url == "http://127.0.0.1:9/hook"  # type: ignore[union-attr]
+        assert api.store.get(handle["request_id"]).webhook_url == "http://127.0.0.1:9/hook"
 
 
 @pytest.mark.parametrize("endpoint_id", sorted(ENDPOINTS))
@@ -272,7 +272,7 @@ def test_every_endpoint_is_registered_and_validated(api: Api, endpoint_id: str) 
         assert job is not None and job.endpoint_id == endpoint_id and job.input == example
 
 
-def test_request_routes_read_jobs_without_their_input_when_the_store_can(tmp_path: object) -> None:
+def test_request_routes_read_jobs_without_their_input_when_the_store_can(tmp_path: Path) -> None:
     """Status polls must not decode a big data-URI input: a store's ``peek`` is preferred to ``get``."""
     import dataclasses
 
@@ -285,19 +285,19 @@ def test_request_routes_read_jobs_without_their_input_when_the_store_can(tmp_pat
     from tests.api.conftest import FAST, QUEUE_PORT, RUN_PORT
 
     class PeekingStore(MemoryJobStore):
-        def get(self, request_id: str):  # type: ignore[no-untyped-def]
+        def get(self, request_id: str):
             raise AssertionError("request routes must use peek")
 
-        def peek(self, request_id: str):  # type: ignore[no-untyped-def]
+        def peek(self, request_id: str):
             with self._lock:
                 job = self._jobs.get(request_id)
                 return None if job is None else dataclasses.replace(job, input={})
 
     store = PeekingStore()
-    settings = Settings(data_dir=tmp_path, port=RUN_PORT, queue_port=QUEUE_PORT)  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path, port=RUN_PORT, queue_port=QUEUE_PORT)
     app = create_app(
         settings, store=store, files=LocalFileStore(tmp_path / "f"), start_workers=False, tuning=FAST
-    )  # type: ignore[operator]
+    )
     with TestClient(app, base_url=QUEUE) as client:
         handle = client.post(f"/{I2V}", json=I2V_INPUT).json()
         assert client.get(handle["status_url"]).status_code == 202
@@ -321,6 +321,6 @@ def test_queue_positions_are_reused_for_the_configured_time(tmp_path: object) ->
     cached = ApiContext(Settings(), store, None, KeyChecker([]), ApiTuning(queue_position_ttl=60))
     fresh = ApiContext(Settings(), store, None, KeyChecker([]), ApiTuning(queue_position_ttl=0))
     assert cached.queue_position(second.id) == fresh.queue_position(second.id) == 1
-    assert store.claim("w", 60, 3).id == first.id  # type: ignore[union-attr]
+    assert store.claim("w", 60, 3).id == first.id
     assert fresh.queue_position(second.id) == 0
     assert cached.queue_position(second.id) == 1, "within the TTL the position is not recounted"

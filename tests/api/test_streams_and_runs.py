@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 import pytest
 
@@ -40,7 +40,7 @@ def background_worker(
     return thread
 
 
-def sse_lines(lines: Iterator[str]) -> list[str]:
+def sse_lines(lines: Iterable[str]) -> list[str]:
     return [line for line in lines if line]
 
 
