@@ -155,3 +155,25 @@ def test_unrelated_set_is_rendered_with_a_designed_transition() -> None:
     task = KeyframesTask([a, b], [Transition(24, None)], "", 1, OutputSpec(SIZE[0], SIZE[1], 24, 25))
     frames = list(render_keyframes(task, RunContext(on_log=lambda m, level: logs.append(m))).frames)
     assert len(frames) == 25 and "unrelated" in logs[0] and "morph" not in logs[0]
+
+
+def test_per_pixel_flow_choice_keeps_the_candidate_whose_samples_agree() -> None:
+    # B is A shifted 6 px right. The true offsets to time 0.5 are -3 px (to A) and +3 px (to B);
+    # a wrong candidate (no motion) is right nowhere on the textured image, and must lose there.
+    astronaut = _fit(data.astronaut())
+    image_b = np.roll(astronaut, 6, axis=1)
+    interpolator = PairInterpolator(astronaut, image_b)
+    h, w = interpolator.flow.forward.shape[:2]
+    scale = w / SIZE[0]
+    truth_a = np.zeros((h, w, 2), np.float32)
+    truth_a[..., 0] = -3 * scale
+    truth_b = -truth_a
+    still = np.zeros((h, w, 2), np.float32)
+    for candidates in ([(still, still), (truth_a, truth_b)], [(truth_a, truth_b), (still, still)]):
+        to_a, to_b = interpolator._select(0.5, candidates)
+        inner = (slice(10, -10), slice(10, -10))
+        chose_truth = np.isclose(to_a[inner][..., 0], truth_a[inner][..., 0]) & np.isclose(
+            to_b[inner][..., 0], truth_b[inner][..., 0]
+        )
+        share_true = float(np.mean(chose_truth))
+        assert share_true > 0.9, share_true
