@@ -76,7 +76,6 @@ def test_wal_is_checkpointed_off_the_write_path_and_close_stops_the_thread(
 ) -> None:
     """Commits no longer run checkpoints (the automatic threshold is far away); the store's own
     thread copies the WAL back into the database, and ``close`` ends that thread."""
-    import threading
     import time
 
     from openpika.jobs import sqlite as sqlite_module
@@ -92,7 +91,8 @@ def test_wal_is_checkpointed_off_the_write_path_and_close_stops_the_thread(
     while database.stat().st_size < 40_000:
         assert time.monotonic() < deadline, "the WAL was not checkpointed"
         time.sleep(0.02)
-    threads = [t for t in threading.enumerate() if t.name == "openpika-sqlite-checkpoint"]
-    assert threads
+    # This store's own thread: stores that other tests left open run checkpointers of the same name.
+    thread = store._checkpointer
+    assert thread is not None and thread.is_alive() and thread.name == "openpika-sqlite-checkpoint"
     store.close()
-    assert not any(t.is_alive() for t in threads)
+    assert not thread.is_alive()
