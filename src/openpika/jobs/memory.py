@@ -43,18 +43,8 @@ class MemoryJobStore:
     # --- submit and read -----------------------------------------------------------------
     def enqueue(self, new: NewJob) -> Job:
         now = self._clock()
-        job = Job(
-            id=new.request_id,
-            endpoint_id=new.endpoint_id,
-            owner=new.owner,
-            input=copy.deepcopy(new.input),
-            status=JobStatus.IN_QUEUE,
-            priority=new.priority,
-            created_at=now,
-            start_deadline=None if new.start_timeout is None else now + new.start_timeout,
-            webhook_url=new.webhook_url,
-            file_base_url=new.file_base_url,
-        )
+        job = Job.queued(new, now)
+        job.input = copy.deepcopy(new.input)  # the store keeps its own copy
         with self._lock:
             if job.id in self._jobs:
                 raise ValueError(f"request id {job.id} already exists")

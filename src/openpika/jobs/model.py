@@ -124,6 +124,22 @@ class Job:
     result: dict[str, Any] | None = None
     error: JobError | None = None
 
+    @classmethod
+    def queued(cls, new: NewJob, now: float) -> Job:
+        """The record a store writes for a submitted job: IN_QUEUE, start deadline made absolute."""
+        return cls(
+            id=new.request_id,
+            endpoint_id=new.endpoint_id,
+            owner=new.owner,
+            input=new.input,
+            status=JobStatus.IN_QUEUE,
+            priority=new.priority,
+            created_at=now,
+            start_deadline=None if new.start_timeout is None else now + new.start_timeout,
+            webhook_url=new.webhook_url,
+            file_base_url=new.file_base_url,
+        )
+
     @property
     def inference_time(self) -> float | None:
         if self.started_at is None or self.finished_at is None:

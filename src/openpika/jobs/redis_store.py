@@ -145,18 +145,7 @@ class RedisJobStore:
     # --- submit and read -----------------------------------------------------------------
     def enqueue(self, new: NewJob) -> Job:
         now = self._clock()
-        job = Job(
-            id=new.request_id,
-            endpoint_id=new.endpoint_id,
-            owner=new.owner,
-            input=new.input,
-            status=JobStatus.IN_QUEUE,
-            priority=new.priority,
-            created_at=now,
-            start_deadline=None if new.start_timeout is None else now + new.start_timeout,
-            webhook_url=new.webhook_url,
-            file_base_url=new.file_base_url,
-        )
+        job = Job.queued(new, now)
         seq = int(self._redis.incr(self._k("seq")))
 
         def body(pipe: Any) -> None:
