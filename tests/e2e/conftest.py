@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,20 +56,12 @@ def small_png_data_uri(size: int = 128) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("openpika-e2e")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO / "src"),
-        "OPENPIKA_API_KEYS": "e2e-key,other-key",
-        "OPENPIKA_HOST": "127.0.0.1",
-        "OPENPIKA_HEARTBEAT_SECONDS": "0.5",  # how fast a running job notices its cancel
-        "OPENPIKA_FETCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1",  # the webhook receiver of test_webhooks
-        "OPENPIKA_ENGINE_OVERRIDES": json.dumps(
-            {SLEEP_ENDPOINT: "fixture:sleep", PROGRESS_ENDPOINT: "fixture:progress"}
-        ),
-    }
+@contextmanager
+def serving(
+    data_dir: Path, env: dict[str, str], extra_args: list[str], ready_timeout: float = 30
+) -> Iterator[Server]:
+    """``openpika serve --tls`` on free ports (read back from its banner), healthy before it is
+    yielded and stopped afterwards. ``env`` is added to this process's environment."""
     command = [
         sys.executable,
         "-m",
@@ -79,14 +72,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "0",
         "--queue-port",
         "0",
-        "--workers",
-        "1",
-        "--data-dir",
-        str(data_dir),
-        "--log-level",
-        "warning",
     ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command += [*extra_args, "--data-dir", str(data_dir), "--log-level", "warning"]
+    full_env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OPENPIKA_HOST": "127.0.0.1", **env}
+    process = subprocess.Popen(
+        command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert process.stdout is not None
     ports: dict[str, int] = {}
     banner: list[str] = []
@@ -98,12 +89,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         match = re.search(r"^\s+(run|queue)\s.*:(\d+)$", line)
         if match:
             ports[match.group(1)] = int(match.group(2))
-    ca = data_dir / "tls" / "ca.pem"
-    tls = ssl.create_default_context(cafile=str(ca))
-    deadline = time.monotonic() + 30
+    server = Server(ports["run"], ports["queue"], data_dir / "tls" / "ca.pem", process)
+    deadline = time.monotonic() + ready_timeout
     while True:
         try:
-            if httpx.get(f"https://localhost:{ports['queue']}/health", verify=tls).status_code == 200:
+            health = httpx.get(f"https://localhost:{server.queue_port}/health", verify=server.tls())
+            if health.status_code == 200:
                 break
         except httpx.HTTPError:
             pass
@@ -112,13 +103,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pytest.fail("openpika serve did not become healthy")
         time.sleep(0.1)
     try:
-        yield Server(ports["run"], ports["queue"], ca, process)
+        yield server
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {
+        "OPENPIKA_API_KEYS": "e2e-key,other-key",
+        "OPENPIKA_HEARTBEAT_SECONDS": "0.5",  # how fast a running job notices its cancel
+        "OPENPIKA_FETCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1",  # the webhook receiver of test_webhooks
+        "OPENPIKA_ENGINE_OVERRIDES": json.dumps(
+            {SLEEP_ENDPOINT: "fixture:sleep", PROGRESS_ENDPOINT: "fixture:progress"}
+        ),
+    }
+    with serving(tmp_path_factory.mktemp("openpika-e2e"), env, ["--workers", "1"]) as running:
+        yield running
 
 
 def run_client(server: Server, code: str, timeout: float = 60) -> Any:

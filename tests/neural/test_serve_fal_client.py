@@ -6,11 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +15,11 @@ import numpy as np
 import pytest
 
 from openpika.media.probe import probe_video
-from tests.e2e.conftest import Server, run_client
+from tests.e2e.conftest import Server, run_client, serving
 
 from .conftest import picture
 
 pytestmark = [pytest.mark.neural, pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
-REPO = Path(__file__).resolve().parents[2]
 
 
 def png_uri(seed: int) -> str:
@@ -47,64 +41,16 @@ def mp4_uri(tmp: Path) -> str:
 
 @pytest.fixture(scope="module")
 def neural_server(tiny_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("neural-serve")
     env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO / "src"),
         "OPENPIKA_API_KEYS": "e2e-key",
-        "OPENPIKA_HOST": "127.0.0.1",
         "OPENPIKA_MODELS_DIR": str(tiny_models),
         "OPENPIKA_NEURAL_CPU_THREADS": "1",
         "OPENPIKA_NEURAL_MAX_LOADED_MODELS": "8",
         "OPENPIKA_X264_PRESET": "ultrafast",  # the videos are noise: encode them fast
     }
-    command = [
-        sys.executable,
-        "-m",
-        "openpika.cli.main",
-        "serve",
-        "--tls",
-        "--port",
-        "0",
-        "--queue-port",
-        "0",
-    ]
-    command += ["--workers", "1", "--engine", "neural", "--data-dir", str(data_dir), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    ports: dict[str, int] = {}
-    banner: list[str] = []
-    while len(ports) < 2:
-        line = process.stdout.readline()
-        if not line:
-            pytest.fail("openpika serve exited early:\n" + "".join(banner))
-        banner.append(line)
-        match = re.search(r"^\s+(run|queue)\s.*:(\d+)$", line)
-        if match:
-            ports[match.group(1)] = int(match.group(2))
-    server = Server(ports["run"], ports["queue"], data_dir / "tls" / "ca.pem", process)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if (
-                httpx.get(f"https://localhost:{server.queue_port}/health", verify=server.tls()).status_code
-                == 200
-            ):
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("openpika serve did not become healthy")
-        time.sleep(0.1)
-    try:
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    args = ["--workers", "1", "--engine", "neural"]
+    with serving(tmp_path_factory.mktemp("neural-serve"), env, args, ready_timeout=60) as running:
+        yield running
 
 
 def requests(tmp: Path) -> dict[str, tuple[dict[str, Any], tuple[int, int, int]]]:
