@@ -91,25 +91,25 @@ def _wan_vae(ti2v: bool = False) -> Any:
     ).eval()
 
 
-def _wan_transformer(**overrides: Any) -> Any:
-    diffusers = _diffusers()
+# The tiny Wan transformer's shape (diffusers' own tests); VACE adds its control layers to it.
+_WAN_TRANSFORMER: dict[str, Any] = dict(
+    patch_size=(1, 2, 2),
+    num_attention_heads=2,
+    attention_head_dim=12,
+    in_channels=16,
+    out_channels=16,
+    text_dim=32,
+    freq_dim=256,
+    ffn_dim=32,
+    num_layers=2,
+    cross_attn_norm=True,
+    qk_norm="rms_norm_across_heads",
+    rope_max_seq_len=32,
+)
 
-    cfg: dict[str, Any] = dict(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
-    cfg.update(overrides)
-    return diffusers.WanTransformer3DModel(**cfg).eval()
+
+def _wan_transformer(**overrides: Any) -> Any:
+    return _diffusers().WanTransformer3DModel(**{**_WAN_TRANSFORMER, **overrides}).eval()
 
 
 def _clip(image_size: int) -> tuple[Any, Any]:
@@ -184,18 +184,7 @@ def build_vace(path: Path) -> None:
 
     tok = _tokenizer()
     transformer = diffusers.WanVACETransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=3,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
+        **{**_WAN_TRANSFORMER, "num_layers": 3},
         vace_layers=[0, 2],
         vace_in_channels=96,
     ).eval()
