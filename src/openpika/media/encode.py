@@ -71,7 +71,9 @@ def encode_mp4(
             stream.options = {"preset": preset, "crf": str(crf)}
             stream.codec_context.time_base = Fraction(1, fps)
             for frame in frames:
-                video_frame = av.VideoFrame.from_ndarray(
+                # Zero-copy: the frame wraps the array, and x264 copies the picture into its own
+                # buffers inside ``encode`` (before the next frame), so the array may be reused after.
+                video_frame = av.VideoFrame.from_numpy_buffer(
                     _as_i420(frame, width, height, written), format="yuv420p"
                 )
                 video_frame.pts = written
