@@ -12,7 +12,7 @@ import pytest
 from skimage import data
 
 from openpika.engines.base import RunContext
-from openpika.engines.classic import atmosphere, image_to_video, parallax
+from openpika.engines.classic import atmosphere, image_to_video, layer_render
 from openpika.engines.tasks import ImageToVideoTask, OutputSpec
 from openpika.media.encode import EncodeError, encode_mp4
 
@@ -67,17 +67,17 @@ def test_turbo_with_particles_stays_rgb() -> None:
 
 def test_occlusion_culling_changes_no_pixel_that_shows(monkeypatch: pytest.MonkeyPatch) -> None:
     holes_seen: list[int] = []
-    warp_around = parallax._warp_around
+    warp_around = layer_render._warp_around
 
     def spy(image: np.ndarray, hom: np.ndarray, size: tuple[int, int], holes: list) -> np.ndarray:
         holes_seen.append(len(holes))
         return warp_around(image, hom, size, holes)
 
-    monkeypatch.setattr(parallax, "_warp_around", spy)
+    monkeypatch.setattr(layer_render, "_warp_around", spy)
     task = _task("slow dolly in", turbo=False, size=(480, 320))
     culled = list(image_to_video.render_image_to_video(task, RunContext()).frames)
     assert max(holes_seen) > 0  # the cup hides part of the background
-    monkeypatch.setattr(parallax, "MIN_CULL_WIDTH", 10**6)
+    monkeypatch.setattr(layer_render, "MIN_CULL_WIDTH", 10**6)
     plain = list(image_to_video.render_image_to_video(task, RunContext()).frames)
     for a, b in zip(culled, plain, strict=True):
         diff = np.abs(a.astype(int) - b)

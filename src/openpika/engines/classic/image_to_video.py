@@ -35,14 +35,13 @@ from .atmosphere import Atmosphere, SkyDrift, find_sky
 from .camera import CameraPlan, parse_prompt
 from .camera.trajectory import Pose, Trajectory
 from .depth import estimate_depth
+from .layer_render import affine_inverse_map, composite
 from .parallax import (
     MAX_OVERSCAN,
     MAX_REVEAL,
     Framing,
     Layer,
-    affine_inverse_map,
     build_layers,
-    composite,
     output_framing,
     required_overscan,
     reveal_fraction,

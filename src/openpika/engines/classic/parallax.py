@@ -10,11 +10,8 @@ inside it, so it carries no fringe of the old background when it moves over the 
 kept within what the fill supports: ``reveal_fraction`` measures how much background a move
 uncovers and the caller scales the move down past ``MAX_REVEAL``.
 
-Speed: layers are prepared once; per frame the background is one ``warpPerspective`` of the frame
-(``warpAffine`` when that is exact) and the subject one RGBA warp into its bounding box only, then
-a masked copy of its opaque pixels and a blend of its soft edge alone. The background is not
-drawn where the subject is fully opaque (``_covered_spans``: per band of rows, the widest covered
-run, from a coarse opacity grid warped with the subject).
+Rendering the layers frame by frame is ``layer_render.py``'s job; this module prepares them once
+(matte, plate, decontaminated colours, coarse opacity grid) and fits the shot to what they support.
 """
 
 from __future__ import annotations
@@ -240,12 +237,10 @@ def build_layers(
     return Layer(plate, background_normal), subject
 
 
-# Occlusion culling: the background is not drawn where an opaque subject covers it (a large subject
-# hides a third of the frame or more, and the background's perspective warp is the costliest step).
+# Occlusion culling (``layer_render``): the background is not drawn where an opaque subject covers it
+# (a large subject hides a third of the frame or more, and the background's warp is the costliest step).
 SOLID_CELL = 8  # px per cell of the coarse opacity grid
 SOLID_MARGIN = 2  # px: a bilinear sample near the opaque edge must not reach a soft pixel
-CULL_BAND = 96  # output rows per band; each band skips the widest run of covered cells
-MIN_CULL_WIDTH = 64  # px: narrower runs are not worth two extra warp calls
 
 
 def _solid_cells(alpha8: np.ndarray) -> np.ndarray:
@@ -257,156 +252,3 @@ def _solid_cells(alpha8: np.ndarray) -> np.ndarray:
     padded[:h, :w] = eroded
     cells = padded.reshape(size[1], SOLID_CELL, size[0], SOLID_CELL).min(axis=(1, 3))
     return np.ascontiguousarray(cells)
-
-
-def _scale(factor: float) -> np.ndarray:
-    return np.diag([factor, factor, 1.0])
-
-
-def _covered_spans(layer: Layer, hom: np.ndarray, width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """Output rectangles ``(y0, y1, x0, x1)``, one per band of rows at most, that the layer (warped
-    by ``hom``) covers with fully opaque pixels."""
-    if layer.solid is None:
-        return []
-    cells_w, cells_h = -(-width // SOLID_CELL), -(-height // SOLID_CELL)
-    coarse = _scale(1.0 / SOLID_CELL) @ hom @ _scale(SOLID_CELL)
-    warped = cv2.warpPerspective(
-        layer.solid, coarse, (cells_w, cells_h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT
-    )
-    # One cell of erosion absorbs the coarse grid's nearest-cell rounding: every kept cell is inside
-    # the layer's opaque area (the layers are drawn near 1:1, so a cell never spans two of the layer's).
-    covered = cv2.erode(warped, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
-    spans = []
-    rows_per_band = CULL_BAND // SOLID_CELL
-    for top in range(0, cells_h, rows_per_band):
-        band = covered[top : top + rows_per_band].all(axis=0)
-        if not band.any():
-            continue
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], band, [False]]).astype(np.int8)))
-        starts, ends = edges[0::2], edges[1::2]
-        best = int(np.argmax(ends - starts))
-        x0, x1 = int(starts[best]) * SOLID_CELL, min(width, int(ends[best]) * SOLID_CELL)
-        if x1 - x0 >= MIN_CULL_WIDTH:
-            spans.append((top * SOLID_CELL, min(height, (top + rows_per_band) * SOLID_CELL), x0, x1))
-    return spans
-
-
-def _warp_around(
-    image: np.ndarray, hom: np.ndarray, size: tuple[int, int], holes: list[tuple[int, int, int, int]]
-) -> np.ndarray:
-    """``_warp`` of the whole output except the ``holes`` (left undefined: a later opaque layer
-    covers them), drawn as rectangles: full-width runs of rows, and each holed band's two sides."""
-    w, h = size
-    if not holes:
-        return _warp(image, hom, size, cv2.BORDER_REFLECT101)
-    out = np.empty((h, w, *image.shape[2:]), image.dtype)
-    rects: list[tuple[int, int, int, int]] = []
-    row = 0
-    for y0, y1, x0, x1 in holes:
-        if y0 > row:
-            rects.append((row, y0, 0, w))
-        rects += [(y0, y1, 0, x0), (y0, y1, x1, w)]
-        row = y1
-    if row < h:
-        rects.append((row, h, 0, w))
-    for y0, y1, x0, x1 in rects:
-        if x1 > x0 and y1 > y0:
-            out[y0:y1, x0:x1] = _warp(
-                image, _translate(-x0, -y0) @ hom, (x1 - x0, y1 - y0), cv2.BORDER_REFLECT101
-            )
-    return out
-
-
-def _over(dst: np.ndarray, rgba: np.ndarray) -> None:
-    """Composite premultiplied ``rgba`` over ``dst`` in place: ``dst = rgb + dst * (1 - alpha)``."""
-    transparency = cv2.bitwise_not(np.ascontiguousarray(rgba[..., 3]))
-    behind = cv2.multiply(dst, cv2.merge([transparency, transparency, transparency]), scale=1.0 / 255.0)
-    cv2.add(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), behind, dst=dst)
-
-
-def _translate(dx: float, dy: float) -> np.ndarray:
-    return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float64)
-
-
-def affine_inverse_map(hom: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The affine map (output -> source) that matches ``hom`` to first order at the frame's centre.
-
-    The turbo tier warps with this: ``warpAffine`` costs about 60 % of ``warpPerspective``, and for
-    a single plane the perspective terms of a camera move shift the edges by a pixel or two at most.
-    """
-    g = np.linalg.inv(hom)
-    centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0, 1.0])
-    w = float(g[2] @ centre)
-    u, v = float(g[0] @ centre) / w, float(g[1] @ centre) / w
-    jac = np.array([(g[0, :2] - u * g[2, :2]) / w, (g[1, :2] - v * g[2, :2]) / w])
-    offset = np.array([u, v]) - jac @ centre[:2]
-    return np.hstack([jac, offset[:, None]])
-
-
-def _warp(
-    image: np.ndarray,
-    hom: np.ndarray,
-    size: tuple[int, int],
-    border: int,
-    value: tuple[int, ...] = (0, 0, 0, 0),
-) -> np.ndarray:
-    """``warpPerspective``, or the ~40 % cheaper ``warpAffine`` when the homography is affine to
-    within a tenth of a pixel over the output (frontal planes seen without rotation)."""
-    w, h = size
-    affine = hom / hom[2, 2]
-    corners = np.array([[[0, 0], [w, 0], [0, h], [w, h]]], np.float64)
-    inverse = np.linalg.inv(affine)
-    exact = cv2.perspectiveTransform(corners, inverse)[0]
-    approx = corners[0] @ inverse[:2, :2].T + inverse[:2, 2]
-    if np.abs(inverse[2, :2]).max() < 1e-12 or np.abs(exact - approx).max() < 0.1:
-        return cv2.warpAffine(
-            image, affine[:2], size, flags=cv2.INTER_LINEAR, borderMode=border, borderValue=value
-        )
-    return cv2.warpPerspective(
-        image, affine, size, flags=cv2.INTER_LINEAR, borderMode=border, borderValue=value
-    )
-
-
-def _disjoint(holes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Holes sorted by row with no two sharing rows (with several opaque layers, the first wins)."""
-    kept: list[tuple[int, int, int, int]] = []
-    for hole in sorted(holes):
-        if not kept or hole[0] >= kept[-1][1]:
-            kept.append(hole)
-    return kept
-
-
-def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool = False) -> np.ndarray:
-    """Render one frame: the first layer fills the frame, later ones are blended over it."""
-    w, h = framing.width, framing.height
-    first = layers[0]
-    first_hom = framing.homography(pose, first.normal) @ _translate(*first.offset)
-    if affine:
-        frame = cv2.warpAffine(
-            first.rgb,
-            affine_inverse_map(first_hom, w, h),
-            (w, h),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REFLECT101,
-        )
-    else:
-        holes = [
-            span
-            for layer in layers[1:]
-            for span in _covered_spans(
-                layer, framing.homography(pose, layer.normal) @ _translate(*layer.offset), w, h
-            )
-        ]
-        frame = _warp_around(first.rgb, first_hom, (w, h), _disjoint(holes))
-    for layer in layers[1:]:
-        hom = framing.homography(pose, layer.normal) @ _translate(*layer.offset)
-        lh, lw = layer.rgb.shape[:2]
-        corners = np.array([[[0, 0], [lw, 0], [0, lh], [lw, lh]]], np.float64)
-        box = cv2.perspectiveTransform(corners, hom)[0]
-        bx0, by0 = max(0, int(np.floor(box[:, 0].min()))), max(0, int(np.floor(box[:, 1].min())))
-        bx1, by1 = min(w, int(np.ceil(box[:, 0].max())) + 1), min(h, int(np.ceil(box[:, 1].max())) + 1)
-        if bx1 <= bx0 or by1 <= by0:
-            continue
-        warped = _warp(layer.rgb, _translate(-bx0, -by0) @ hom, (bx1 - bx0, by1 - by0), cv2.BORDER_CONSTANT)
-        _over(frame[by0:by1, bx0:bx1], warped)
-    return frame
