@@ -159,14 +159,28 @@ def _background_plate(image: np.ndarray, alpha: np.ndarray, seed: int) -> np.nda
     synthetic grain reads as noise crawling along the subject's edge."""
     h, w = alpha.shape
     covered = alpha > 0.02
-    plate = clean_plate(image, covered, seed=seed, grow=PLATE_GROW)
     grow = max(2, int(min(h, w) * PLATE_GROW))
+    # Moves are scaled down until they reveal at most MAX_REVEAL of the frame's short side, so
+    # texture deeper into the hole than twice that (the source is drawn at about output size) never
+    # shows: it is left as the smooth fill.
+    depth = 2.0 * MAX_REVEAL * min(h, w) + grow
+    plate = clean_plate(image, covered, seed=seed, grow=PLATE_GROW, detail_depth=depth)
     hole = cv2.dilate(
         covered.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
     )
-    weight = cv2.GaussianBlur(hole.astype(np.float32) * 1.3, (0, 0), 1.5).clip(0, 1)[..., None]
-    smooth = cv2.GaussianBlur(cv2.medianBlur(plate, 5), (0, 0), max(1.5, min(h, w) / 300))
-    return np.where(weight > 1e-3, plate * (1 - weight) + smooth * weight, plate).astype(np.uint8)
+    sigma = max(1.5, min(h, w) / 300)
+    ys, xs = np.nonzero(hole)
+    if len(ys) == 0:
+        return plate
+    # Only the hole and a blur's reach around it change: work in that box, not the whole photo.
+    pad = int(np.ceil(4 * sigma)) + 4
+    y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
+    x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
+    box = plate[y0:y1, x0:x1]
+    weight = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32) * 1.3, (0, 0), 1.5).clip(0, 1)[..., None]
+    smooth = cv2.GaussianBlur(cv2.medianBlur(box, 5), (0, 0), sigma)
+    plate[y0:y1, x0:x1] = np.where(weight > 1e-3, box * (1 - weight) + smooth * weight, box).astype(np.uint8)
+    return plate
 
 
 def _fill_enclosed(alpha: np.ndarray) -> np.ndarray:
