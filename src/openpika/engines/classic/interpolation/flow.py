@@ -215,5 +215,6 @@ def consistency_error(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Forward-backward error |flow(x) + other(x + flow(x))| per pixel, in working pixels."""
     h, w = flow.shape[:2]
     gx, gy = identity_grid(w, h)
-    back = warp_flow(other, gx + flow[..., 0], gy + flow[..., 1])
-    return np.linalg.norm(flow + back, axis=2)
+    back = warp_flow(other, gx + flow[..., 0], gy + flow[..., 1]) + flow
+    # cv2.magnitude: a fifth of np.linalg.norm's time on (h, w, 2) float32.
+    return cv2.magnitude(np.ascontiguousarray(back[..., 0]), np.ascontiguousarray(back[..., 1]))
