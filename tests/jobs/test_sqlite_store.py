@@ -78,9 +78,9 @@ def test_wal_is_checkpointed_off_the_write_path_and_close_stops_the_thread(
     thread copies the WAL back into the database, and ``close`` ends that thread."""
     import time
 
-    from openpika.jobs import sqlite as sqlite_module
+    from openpika.jobs import sqlite_wal
 
-    monkeypatch.setattr(sqlite_module, "CHECKPOINT_SECONDS", 0.05)
+    monkeypatch.setattr(sqlite_wal, "CHECKPOINT_SECONDS", 0.05)
     database = tmp_path / "jobs.db"
     store = SQLiteJobStore(database)
     for _ in range(20):
@@ -92,7 +92,7 @@ def test_wal_is_checkpointed_off_the_write_path_and_close_stops_the_thread(
         assert time.monotonic() < deadline, "the WAL was not checkpointed"
         time.sleep(0.02)
     # This store's own thread: stores that other tests left open run checkpointers of the same name.
-    thread = store._checkpointer
+    thread = store._checkpointer.thread
     assert thread is not None and thread.is_alive() and thread.name == "openpika-sqlite-checkpoint"
     store.close()
     assert not thread.is_alive()

@@ -8,7 +8,7 @@ Why it is safe to share:
 - One connection per thread (sqlite3 connections must not be used by two threads at a time).
 Idle workers poll ``claim``; it first looks for a candidate without the write lock, so an empty queue
 costs a cheap read, not a lock. Inputs sit in their own table (see ``sqlite_layout``), so heartbeats and
-status polls never touch a big data: URI.
+status polls never touch a big data: URI. Connection pragmas and the WAL checkpoint thread: ``sqlite_wal``.
 """
 
 from __future__ import annotations
@@ -44,16 +44,8 @@ from .sqlite_layout import (
     job_values,
     row_to_job,
 )
+from .sqlite_wal import Checkpointer, connect
 from .store import Heartbeat, OutboxEntry
-
-BUSY_TIMEOUT_MS = 30_000
-# WAL checkpoints copy pages back into the database and fsync it: several ms on a shared disk. SQLite
-# runs them inside whichever COMMIT crosses wal_autocheckpoint pages, which put 4-16 ms stalls on
-# submits. A background thread per store checkpoints (PASSIVE: never waits for, nor blocks, readers
-# or writers) every CHECKPOINT_SECONDS instead; the automatic one stays as a safety net far above
-# what the thread lets the WAL reach, so the WAL stays bounded if the thread falls behind.
-CHECKPOINT_SECONDS = 1.0
-AUTOCHECKPOINT_PAGES = 20_000  # ~80 MB of WAL with 4 KiB pages
 
 
 class SQLiteJobStore:
@@ -66,9 +58,7 @@ class SQLiteJobStore:
         self._connections_lock = threading.Lock()
         self._closed = False
         self._inputs = InputCache()
-        self._stop_checkpoints = threading.Event()
-        self._checkpointer: threading.Thread | None = None
-        self._checkpointer_lock = threading.Lock()
+        self._checkpointer = Checkpointer(self.path)  # started by the first write
         with self._write() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == 1:
@@ -86,51 +76,16 @@ class SQLiteJobStore:
         if db is None:
             if self._closed:
                 raise RuntimeError("job store is closed")
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves; plain reads autocommit.
-            db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute(
-                "PRAGMA synchronous = NORMAL"
-            )  # durable across process crashes; WAL keeps it consistent
-            db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
-            db.execute("PRAGMA temp_store = MEMORY")
-            db.row_factory = sqlite3.Row
+            db = connect(self.path)
             self._local.db = db
             with self._connections_lock:
                 self._all_connections.append(db)
         return db
 
-    def _start_checkpointer(self) -> None:
-        """Started by the first write (a store that is only read never checkpoints)."""
-        with self._checkpointer_lock:
-            if self._checkpointer is not None or self._closed:
-                return
-            self._checkpointer = threading.Thread(
-                target=self._checkpoint_loop, name="openpika-sqlite-checkpoint", daemon=True
-            )
-            self._checkpointer.start()
-
-    def _checkpoint_loop(self) -> None:
-        db: sqlite3.Connection | None = None
-        try:
-            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
-                try:
-                    if db is None:
-                        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error:
-                    pass  # busy or gone: the next round (or the automatic checkpoint) catches up
-        finally:
-            if db is not None:
-                db.close()
-
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        if self._checkpointer is None:
-            self._start_checkpointer()
+        if self._checkpointer.thread is None:  # a store that is only read never checkpoints
+            self._checkpointer.start()
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -352,11 +307,7 @@ class SQLiteJobStore:
 
     def close(self) -> None:
         self._closed = True
-        self._stop_checkpoints.set()
-        with self._checkpointer_lock:
-            checkpointer = self._checkpointer
-        if checkpointer is not None and checkpointer is not threading.current_thread():
-            checkpointer.join(timeout=5)
+        self._checkpointer.stop()
         with self._connections_lock:
             connections, self._all_connections = self._all_connections, []
         for db in connections:
