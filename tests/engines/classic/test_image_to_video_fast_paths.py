@@ -101,3 +101,41 @@ def test_encode_rejects_frames_of_neither_shape(tmp_path: Path) -> None:
     with pytest.raises(EncodeError, match="I420"):
         encode_mp4([np.zeros((96, 128), np.uint8)], tmp_path / "bad.mp4", width=128, height=96)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "perspective",
+    # A frontal plane; a floor or a wall seen at the slight angles of a dolly or a tilt (as the
+    # renderer meets them, scaled to this 480 px frame); a steep one, drawn with the exact map.
+    [(0.0, 0.0), (0.0, 2e-5), (1e-5, 0.0), (5e-6, 1e-5), (0.0, 2e-4)],
+    ids=["affine", "tilted", "turned", "both", "steep"],
+)
+def test_tiled_warps_follow_the_perspective_map(perspective: tuple[float, float]) -> None:
+    width, height = 480, 320
+    hom = np.array([[1.04, 0.02, -9.0], [-0.01, 1.03, -6.0], [*perspective, 1.0]])
+    tiles = layer_render._tiles(hom, width, height)
+    # The tiles cover the output exactly once.
+    cover = np.zeros((height, width), np.int32)
+    for x0, y0, x1, y1, _ in tiles:
+        cover[y0:y1, x0:x1] += 1
+    assert (cover == 1).all()
+    # Each tile's map stays within the tolerance of the exact output -> source map.
+    inverse = np.linalg.inv(hom)
+    rng = np.random.default_rng(0)
+    for x0, y0, x1, y1, tile_map in tiles:
+        pts = np.column_stack([rng.uniform(x0, x1, 200), rng.uniform(y0, y1, 200), np.ones(200)])
+        exact = pts @ inverse.T
+        exact = exact[:, :2] / exact[:, 2:]
+        approx = pts @ tile_map.T
+        approx = approx[:, :2] / approx[:, 2:] if len(tile_map) == 3 else approx
+        assert np.abs(exact - approx).max() <= layer_render.AFFINE_TOLERANCE + 1e-9
+    # And the drawn picture matches warpPerspective's.
+    image = cv2.resize(data.astronaut(), (520, 360), interpolation=cv2.INTER_AREA)
+    tiled = layer_render._warp(image, hom, (width, height), cv2.BORDER_REFLECT101)
+    exact_image = cv2.warpPerspective(
+        image, hom, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
+    )
+    assert _psnr(tiled, exact_image) > 45
+    affine_tiles = all(len(tile[4]) == 2 for tile in tiles)
+    assert affine_tiles == (perspective != (0.0, 2e-4))
+    assert (len(tiles) == 1) == (perspective in ((0.0, 0.0), (0.0, 2e-4)))

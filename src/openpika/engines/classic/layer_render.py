@@ -24,8 +24,10 @@ MIN_CULL_WIDTH = 64  # px: narrower runs are not worth two extra warp calls
 # Source pixels: the most a tile's affine map may stray from the exact perspective map. OpenCV's
 # own warps resolve positions to 1/32 px; a seam's step of a tenth of a pixel or two is invisible.
 AFFINE_TOLERANCE = 0.1
-# Each tile costs a call and its edges; past this many, one warpPerspective is cheaper (measured).
-MAX_TILES = 6
+# Past these counts one warpPerspective is cheaper (measured at 720p): a band of rows costs little
+# more than its pixels, a column cuts every row's run and costs ~0.1 ms of its own.
+MAX_TILE_ROWS = 16
+MAX_TILE_COLUMNS = 3
 
 
 def _scale(factor: float) -> np.ndarray:
@@ -114,42 +116,33 @@ def _affine_at(inverse: np.ndarray, cx: float, cy: float) -> np.ndarray:
     return np.hstack([jac, (np.array([u, v]) - jac @ np.array([cx, cy]))[:, None]])
 
 
-# Where a first-order fit at a tile's centre is worst: its corners and edge midpoints (in half-extents).
-_PROBES = np.array([[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]], np.float64)
-
-
-def _tiling_error(inverse: np.ndarray, width: int, height: int, nx: int, ny: int) -> float:
-    """The largest distance (source px) between the exact map and the tiles' first-order maps."""
-    half = np.array([width / nx / 2.0, height / ny / 2.0])
-    gx, gy = np.meshgrid((np.arange(nx) * 2 + 1) * half[0], (np.arange(ny) * 2 + 1) * half[1])
-    centres = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (tiles, 2)
-    # First-order map at each centre: value and Jacobian of p -> (G p)_xy / (G p)_z.
-    w = centres @ inverse[2, :2] + inverse[2, 2]
-    uv = (centres @ inverse[:2, :2].T + inverse[:2, 2]) / w[:, None]
-    jac = (inverse[None, :2, :2] - uv[:, :, None] * inverse[None, 2:3, :2]) / w[:, None, None]
-    offsets = _PROBES * half  # (8, 2)
-    points = centres[:, None, :] + offsets[None]  # (tiles, 8, 2)
-    pw = points @ inverse[2, :2] + inverse[2, 2]
-    exact = (points @ inverse[:2, :2].T + inverse[:2, 2]) / pw[..., None]
-    approx = uv[:, None, :] + np.einsum("tij,pj->tpi", jac, offsets)
-    return float(np.abs(exact - approx).max())
-
-
 def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
-    """The fewest tiles (columns, rows) over which per-tile affine maps stay within
-    ``AFFINE_TOLERANCE`` of the perspective map. A first-order fit's error grows with the square
-    of the tile's extent, so the error along each axis alone sets that axis's count."""
-    if abs(inverse[2, 0]) < 1e-12 and abs(inverse[2, 1]) < 1e-12:
+    """The fewest tiles (columns, rows; rows are cheaper) over which per-tile first-order maps stay
+    within ``AFFINE_TOLERANCE`` of the perspective map ``inverse`` (output -> source), or
+    ``(0, 0)`` when more than ``MAX_TILE_COLUMNS`` x ``MAX_TILE_ROWS`` would be needed.
+
+    For ``u(p) = N p / (c . p)`` and its first-order fit at a tile centre ``q``, the error at
+    ``q + d`` is exactly ``-s / (1 + s) * J d`` with ``s = c_xy . d / (c . q)`` and ``J`` the
+    Jacobian at ``q``: it is bounded here with the smallest ``|c . p|`` and largest Jacobian over
+    the frame (both reach their extremes at its corners)."""
+    c = inverse[2]
+    if abs(c[0]) < 1e-12 and abs(c[1]) < 1e-12:
         return 1, 1
-    if _tiling_error(inverse, width, height, 1, 1) <= AFFINE_TOLERANCE:
-        return 1, 1
-    along_x = _tiling_error(inverse, width, 1, 1, 1)
-    along_y = _tiling_error(inverse, 1, height, 1, 1)
-    nx = max(1, int(np.ceil(np.sqrt(along_x / AFFINE_TOLERANCE))))
-    ny = max(1, int(np.ceil(np.sqrt(along_y / AFFINE_TOLERANCE))))
-    while nx * ny <= MAX_TILES and _tiling_error(inverse, width, height, nx, ny) > AFFINE_TOLERANCE:
-        nx, ny = (nx + 1, ny) if along_x * ny * ny >= along_y * nx * nx else (nx, ny + 1)
-    return nx, ny
+    corners = np.array([[0.0, 0.0, 1.0], [width, 0.0, 1.0], [0.0, height, 1.0], [width, height, 1.0]])
+    w = corners @ c
+    if np.any(w <= 0):  # the plane crosses the horizon within the frame: keep the exact map
+        return 0, 0
+    u = (corners @ inverse[:2].T) / w[:, None]
+    jac = (inverse[None, :2, :2] - u[:, :, None] * c[None, None, :2]) / w[:, None, None]
+    jx, jy = float(np.abs(jac[:, :, 0]).max()), float(np.abs(jac[:, :, 1]).max())
+    w_min = float(w.min())
+    for nx in range(1, MAX_TILE_COLUMNS + 1):
+        for ny in range(1, MAX_TILE_ROWS + 1):
+            hx, hy = width / nx / 2.0, height / ny / 2.0
+            s = (abs(c[0]) * hx + abs(c[1]) * hy) / w_min
+            if s < 1.0 and s / (1.0 - s) * (jx * hx + jy * hy) <= AFFINE_TOLERANCE:
+                return nx, ny
+    return 0, 0
 
 
 Tile = tuple[int, int, int, int, np.ndarray]  # x0, y0, x1, y1 and the tile's output -> source map
@@ -158,11 +151,11 @@ Tile = tuple[int, int, int, int, np.ndarray]  # x0, y0, x1, y1 and the tile's ou
 def _tiles(hom: np.ndarray, width: int, height: int) -> list[Tile]:
     """The output split into the fewest tiles whose first-order (affine, 2x3) maps stay within
     ``AFFINE_TOLERANCE`` of the perspective map ``hom`` (source -> output); one for frontal planes.
-    Past ``MAX_TILES`` (a steep plane seen at an angle) one tile keeps the exact 3x3 map."""
+    Where more tiles would be needed (``_tiling``), one tile keeps the exact 3x3 map."""
     inverse = np.linalg.inv(hom)
     inverse /= inverse[2, 2]
     nx, ny = _tiling(inverse, width, height)
-    if nx * ny > MAX_TILES:
+    if nx == 0:
         return [(0, 0, width, height, inverse)]
     xs = np.linspace(0, width, nx + 1).round().astype(int)
     ys = np.linspace(0, height, ny + 1).round().astype(int)
