@@ -4,11 +4,7 @@ machines share one queue. Same semantics as the SQLite store; both pass the cont
 Every read-then-write is an optimistic transaction: WATCH the keys read, compute the transition with
 the shared rules in ``outcomes``, write in MULTI/EXEC, and start again if a watched key changed. All
 times come from this process's clock, like the other stores (keep the machines' clocks in sync).
-
-Keys (``prefix`` defaults to ``openpika:``):
-  job:{id} (JSON state)   input:{id} (JSON input, immutable)   logs:{id} (list; seq = position)
-  queued (zset: priority * 2^40 + seq)   running (zset: lease expiry)   deadlines (zset: start deadline)
-  finished (zset: finish time)   outbox (hash id -> entry)   outbox:due (zset)   outbox:of:{id} (set)
+The keys and the JSON a job is stored as: ``redis_layout``.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .memory import WEBHOOK_INFLIGHT_SECONDS
-from .model import CancelOutcome, Job, JobError, JobStatus, LogEntry, NewJob, Priority
+from .model import CancelOutcome, Job, JobError, JobStatus, LogEntry, NewJob
 from .outcomes import (
     ClaimDecision,
     attempts_exhausted_error,
@@ -31,44 +27,11 @@ from .outcomes import (
     take_lease,
     webhook_body,
 )
+from .redis_layout import dump_state, load_state, queued_score
 from .store import Heartbeat, OutboxEntry
 
 T = TypeVar("T")
-_SEQ_SPAN = 2**40  # FIFO sequence numbers per priority band in the queued zset's score
 _CANDIDATES = 50
-_STATE_FIELDS = [
-    "id",
-    "endpoint_id",
-    "owner",
-    "created_at",
-    "start_deadline",
-    "webhook_url",
-    "file_base_url",
-    "attempt",
-    "worker_id",
-    "lease_expires_at",
-    "started_at",
-    "finished_at",
-    "cancel_requested",
-    "progress",
-    "result",
-]
-
-
-def _dump(job: Job, seq: int) -> bytes:
-    state: dict[str, Any] = {name: getattr(job, name) for name in _STATE_FIELDS}
-    state.update(seq=seq, status=job.status.value, priority=int(job.priority))
-    state["error"] = None if job.error is None else job.error.to_dict()
-    return json.dumps(state).encode()
-
-
-def _load(raw: bytes, job_input: dict[str, Any]) -> tuple[Job, int]:
-    state = json.loads(raw)
-    seq = int(state.pop("seq"))
-    state["status"] = JobStatus(state["status"])
-    state["priority"] = Priority(state["priority"])
-    state["error"] = None if state["error"] is None else JobError.from_dict(state["error"])
-    return Job(input=job_input, **state), seq
 
 
 class RedisJobStore:
@@ -118,10 +81,10 @@ class RedisJobStore:
         if with_input:
             raw_input = conn.get(self._k("input", request_id))
             job_input = json.loads(raw_input) if raw_input else {}
-        return _load(raw, job_input)
+        return load_state(raw, job_input)
 
     def _write_state(self, pipe: Any, job: Job, seq: int) -> None:
-        pipe.set(self._k("job", job.id), _dump(job, seq))
+        pipe.set(self._k("job", job.id), dump_state(job, seq))
 
     def _finish(self, pipe: Any, job: Job, seq: int, now: float, **outcome: Any) -> None:
         """Queue the writes of a transition to COMPLETED, with its outbox entry (same MULTI)."""
@@ -154,7 +117,7 @@ class RedisJobStore:
             pipe.multi()
             pipe.set(self._k("input", job.id), json.dumps(job.input))
             self._write_state(pipe, job, seq)
-            pipe.zadd(self._k("queued"), {job.id: int(job.priority) * _SEQ_SPAN + seq})
+            pipe.zadd(self._k("queued"), {job.id: queued_score(job.priority, seq)})
             if job.start_deadline is not None:
                 pipe.zadd(self._k("deadlines"), {job.id: job.start_deadline})
 
