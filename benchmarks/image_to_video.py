@@ -17,7 +17,8 @@ zoompan positions each frame on whole pixels of an upscaled still (it judders on
 samples the full-resolution photo with subpixel bilinear warps.
 
 Reported: wall seconds (best of ``--repeat``), the multiple of real time (wall / 5 s) and the ratio
-to zoompan's wall time; also CPU seconds (user + system) of each side and their ratio, which is
+to zoompan's wall time (best over best, and "paired": the median of each run's ratio to the peer
+run made right after it); also CPU seconds (user + system) of each side and their ratio, which is
 steadier than wall time when other work shares the cores. Targets on 2 cores: turbo <= 0.9x zoompan at 720p, parallax <= 1.4x.
 
 Run: ``python benchmarks/image_to_video.py`` (``--resolutions 720p 1080p --tiers turbo parallax
@@ -132,7 +133,7 @@ def main() -> None:
         cv2.imwrite(str(source), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
         print(
             f"{'tier':9} {'res':6} {'size':10} {'preset':10} {'openpika s':>10} {'x realtime':>10} "
-            f"{'zoompan s':>10} {'ratio':>6} {'cpu ours':>8} {'cpu peer':>8} {'cpu ratio':>9}"
+            f"{'zoompan s':>10} {'ratio':>6} {'paired':>6} {'cpu ours':>8} {'cpu peer':>8} {'cpu ratio':>9}"
         )
         for resolution in args.resolutions:
             width, height = size_for_image(image.shape[1], image.shape[0], resolution)
@@ -143,10 +144,13 @@ def main() -> None:
                     ours.append(run_openpika(image, tier, width, height, tmp / "ours.mp4"))
                     peer.append(run_zoompan(source, width, height, preset, tmp / "peer.mp4"))
                 best_ours, best_peer = min(ours), min(peer)
+                # Each run's ratio to the peer run beside it, medianed: steadier than best over best
+                # when the machine's speed drifts during the run.
+                paired = float(np.median([o[0] / p[0] for o, p in zip(ours, peer, strict=True)]))
                 print(
                     f"{tier:9} {resolution:6} {f'{width}x{height}':10} {preset:10} {best_ours[0]:10.2f} "
                     f"{best_ours[0] / SECONDS:10.2f} {best_peer[0]:10.2f} {best_ours[0] / best_peer[0]:6.2f} "
-                    f"{best_ours[1]:8.2f} {best_peer[1]:8.2f} {best_ours[1] / best_peer[1]:9.2f}",
+                    f"{paired:6.2f} {best_ours[1]:8.2f} {best_peer[1]:8.2f} {best_ours[1] / best_peer[1]:9.2f}",
                     flush=True,
                 )
     print(f"load average at end: {os.getloadavg()[0]:.2f} (1 min)")
