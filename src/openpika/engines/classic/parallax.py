@@ -136,13 +136,16 @@ def reveal_fraction(
 
 
 def _decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Give the matte's soft edge (and a margin outside it) the colour of the subject inside it."""
+    """Give the matte's soft edge the colour of the subject inside it. (Only pixels that keep some
+    alpha once it is 8-bit: the layer is premultiplied, so the colour of the rest never shows.)"""
     solid = (alpha >= 0.92).astype(np.float32)
     colour = rgb.astype(np.float32)
     weighted = colour * solid[..., None]
     out = colour.copy()
-    pending = alpha < 0.92
+    pending = (alpha >= 0.5 / 255) & (alpha < 0.92)
     for size in (5, 13, 37, 101):  # small windows first: the nearest subject colour wins
+        if not pending.any():
+            break
         # Box filters cost the same at any size, and normalised by the weight they average only
         # subject pixels.
         weight = cv2.blur(solid, (size, size))
