@@ -227,6 +227,66 @@ def render_speed() -> None:
     )
 
 
+def _sheet_sets() -> dict[str, list[np.ndarray]]:
+    """The three keyframe sets of docs/pikaframes.md's contact sheets, 1280x720 each."""
+    from skimage import data
+
+    size = (1280, 720)
+    # An object moved over a still background: a round cut-out of chelsea's face on coffee,
+    # moved 550 px, then 300 px.
+    background = cv2.resize(data.coffee(), size, interpolation=cv2.INTER_CUBIC)
+    face = cv2.resize(data.chelsea()[20:220, 90:290], (200, 200), interpolation=cv2.INTER_AREA)
+    disc = np.zeros((200, 200), np.float32)
+    cv2.circle(disc, (100, 100), 92, 1.0, -1)
+    mask = cv2.GaussianBlur(disc, (0, 0), 2.0)[..., None]
+    moved = []
+    for x, y in ((120, 320), (670, 250), (940, 400)):
+        frame = background.astype(np.float32)
+        frame[y : y + 200, x : x + 200] = frame[y : y + 200, x : x + 200] * (1 - mask) + face * mask
+        moved.append(frame.round().astype(np.uint8))
+    # A camera pan and zoom in over three views of astronaut, the second view 25 % brighter.
+    photo = cv2.resize(data.astronaut(), (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    views = [(0, 100, 1200), (200, 250, 1050), (350, 550, 800)]
+    camera = [
+        cv2.resize(photo[y : y + w * 9 // 16, x : x + w], size, interpolation=cv2.INTER_AREA)
+        for x, y, w in views
+    ]
+    camera[1] = np.clip(camera[1].astype(np.float32) * 1.25, 0, 255).astype(np.uint8)
+    unrelated = [
+        cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        for img in (data.astronaut(), data.rocket(), data.coffee())
+    ]
+    return {"moved": moved, "camera": camera, "unrelated": unrelated}
+
+
+def contact_sheets(out_dir: Path) -> None:
+    """Eight frames across each 2 s transition (one row per transition), 200 px wide thumbnails,
+    plus the middle frame of each transition at full size (to look for ghosting and tearing)."""
+    from openpika.engines.base import RunContext
+    from openpika.engines.classic.keyframes import render_keyframes
+    from openpika.engines.tasks import KeyframesTask, OutputSpec, Transition
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    per = 48
+    for name, keyframes in _sheet_sets().items():
+        transitions = [Transition(per, None) for _ in keyframes[1:]]
+        total = per * len(transitions) + 1
+        task = KeyframesTask(keyframes, transitions, "", 0, OutputSpec(1280, 720, 24, total))
+        frames = list(render_keyframes(task, RunContext()).frames)
+        rows = []
+        for i in range(len(transitions)):
+            picks = np.linspace(i * per, (i + 1) * per, 8).round().astype(int)
+            rows.append(
+                np.hstack([cv2.resize(frames[j], (200, 112), interpolation=cv2.INTER_AREA) for j in picks])
+            )
+            middle = cv2.cvtColor(frames[i * per + per // 2], cv2.COLOR_RGB2BGR)
+            cv2.imwrite(str(out_dir / f"pikaframes_{name}_middle{i + 1}.png"), middle)
+        sheet = cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(out_dir / f"pikaframes_{name}.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(out_dir / f"pikaframes_{name}.png"), sheet)
+        print(f"{name}: {out_dir / f'pikaframes_{name}.jpg'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -239,7 +299,11 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=list(CLIPS))
     parser.add_argument("--save", type=Path, help="write sample middle frames here")
     parser.add_argument("--render-only", action="store_true", help="only time the end-to-end 5 s 720p render")
+    parser.add_argument("--sheets", type=Path, help="only render the docs' contact sheets into this folder")
     args = parser.parse_args()
+    if args.sheets:
+        contact_sheets(args.sheets)
+        return
     render_speed()
     if args.render_only:
         return
