@@ -123,8 +123,9 @@ def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
 
     For ``u(p) = N p / (c . p)`` and its first-order fit at a tile centre ``q``, the error at
     ``q + d`` is exactly ``-s / (1 + s) * J d`` with ``s = c_xy . d / (c . q)`` and ``J`` the
-    Jacobian at ``q``: it is bounded here with the smallest ``|c . p|`` and largest Jacobian over
-    the frame (both reach their extremes at its corners)."""
+    Jacobian at ``q``: it is bounded here with the smallest ``c . p`` over the frame (an affine
+    function: its extremes are at the corners) and the largest Jacobian entries at the corners
+    (where, for the gentle perspective drawn this way, they are largest; the test samples check)."""
     c = inverse[2]
     if abs(c[0]) < 1e-12 and abs(c[1]) < 1e-12:
         return 1, 1
