@@ -195,3 +195,22 @@ def test_a_camera_zoom_between_keyframes_does_not_tear() -> None:
     inner = (slice(30, -30), slice(50, -50))
     mse = float(np.mean((middle[inner].astype(np.float64) - truth[inner]) ** 2))
     assert 10 * np.log10(255**2 / mse) > 30.0
+
+
+def test_a_blurred_frame_is_mixed_in_only_where_the_warped_keyframes_disagree() -> None:
+    astronaut = _fit(data.astronaut())
+    shifted = PairInterpolator(astronaut, np.roll(astronaut, 6, axis=1))
+    # Both keyframes warped to the middle show the same thing away from the wrapped-around edge.
+    to_a = np.zeros((*shifted.flow.forward.shape[:2], 2), np.float32)
+    to_a[..., 0] = -3 * shifted.flow.size[0] / SIZE[0]
+    share = np.full(to_a.shape[:2], 0.5, np.float32)
+    amount = shifted._uncertainty(to_a, -to_a, share)
+    assert amount is None or float(amount[:, 30:-30].max()) < 0.05
+    # Unrelated content under a forced morph: the samples disagree nearly everywhere.
+    forced = PairInterpolator(astronaut, _fit(data.coffee()))
+    still = np.zeros_like(to_a)
+    amount = forced._uncertainty(still, still, share)
+    assert amount is not None and float(np.mean(amount > 0.2)) > 0.5
+    # A sample that carries a pixel alone (share 0 or 1) is never blurred.
+    alone = forced._uncertainty(still, still, np.zeros_like(share))
+    assert alone is None
