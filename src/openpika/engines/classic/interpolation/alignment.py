@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_MAX_FEATURES = 1000
+_MAX_FEATURES = 1500
 _RATIO_TEST = 0.8
 _MIN_INLIERS = 12
 _MAX_EXTRA_LAYERS = 2
