@@ -86,7 +86,8 @@ def test_request_limits_are_422_with_the_right_loc(
 
 def test_requests_at_the_limits_are_accepted() -> None:
     five = [URL.format(i) for i in range(5)]
-    request = PikaframesRequest(image_urls=five, transitions=[{"duration": 7}] * 3 + [{"duration": 4}])
+    body = {"image_urls": five, "transitions": [{"duration": 7}] * 3 + [{"duration": 4}]}
+    request = PikaframesRequest.model_validate(body)
     assert sum(t.duration for t in request.resolved_transitions()) == 25
 
 
