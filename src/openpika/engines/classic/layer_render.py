@@ -133,9 +133,8 @@ def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
     w = corners @ c
     if np.any(w <= 0):  # the plane crosses the horizon within the frame: keep the exact map
         return 0, 0
-    u = (corners @ inverse[:2].T) / w[:, None]
-    jac = (inverse[None, :2, :2] - u[:, :, None] * c[None, None, :2]) / w[:, None, None]
-    jx, jy = float(np.abs(jac[:, :, 0]).max()), float(np.abs(jac[:, :, 1]).max())
+    jac = np.abs([_affine_at(inverse, x, y)[:, :2] for x, y, _ in corners])
+    jx, jy = float(jac[:, :, 0].max()), float(jac[:, :, 1].max())
     w_min = float(w.min())
     for nx in range(1, MAX_TILE_COLUMNS + 1):
         for ny in range(1, MAX_TILE_ROWS + 1):
