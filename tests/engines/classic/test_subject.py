@@ -79,3 +79,24 @@ def test_estimated_eyes_sit_in_upper_face() -> None:
     assert len(eyes) == 2
     assert eyes[0].center[0] < 150 < eyes[1].center[0]
     assert all(110 < e.center[1] < 150 for e in eyes)
+
+
+def test_clean_plate_detail_depth_keeps_texture_only_near_the_border() -> None:
+    # Grass is all texture: the fill continues it across a big hole, unless told to texture only a
+    # band along the hole's border (the parallax tier never shows deeper).
+    grass = cv2.resize(data.grass(), (400, 300), interpolation=cv2.INTER_AREA)
+    image = cv2.cvtColor(grass, cv2.COLOR_GRAY2RGB)
+    mask = np.zeros((300, 400), bool)
+    mask[60:240, 80:320] = True
+
+    def texture(plate: np.ndarray, rows: slice, cols: slice) -> float:
+        gray = plate[rows, cols, 1].astype(np.float32)
+        return float(np.abs(gray - cv2.GaussianBlur(gray, (0, 0), 2.0)).mean())
+
+    full = clean_plate(image, mask, grow=0.0)
+    banded = clean_plate(image, mask, grow=0.0, detail_depth=12.0)
+    centre, band = (slice(130, 170), slice(180, 220)), (slice(60, 240), slice(82, 88))
+    assert texture(full, *centre) > 2 * texture(banded, *centre)  # deep inside: smooth fill only
+    assert texture(banded, *band) > 0.8 * texture(full, *band)  # along the border: the same texture
+    outside = ~cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.array_equal(banded[outside], image[outside])  # untouched away from the hole
