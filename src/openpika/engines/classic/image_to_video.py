@@ -48,6 +48,7 @@ from .parallax import (
     source_intrinsics,
 )
 from .prefetch import prefetched
+from .resample import PaddedPlane, warp_affine_linear
 
 TURBO_PLANE_DEPTH = 1.6  # a single plane this far away: a dolly pushes in ~10 %, like a gentle zoom
 # The most magnification headroom kept in the source (a fast push-in needs about this much).
@@ -196,17 +197,19 @@ def _sky_drift(shot: _Shot, plan: CameraPlan, fps: int, seed: int, ctx: RunConte
 @dataclass
 class _I420Source:
     """The turbo tier's single plane as I420 planes (Y full size, U and V half size), converted
-    once: each frame is then three ``warpAffine`` calls straight into the encoder's format, about
-    20 % cheaper than an RGB warp plus a per-frame RGB -> I420 conversion."""
+    once: each frame is then three plane warps straight into the encoder's format, about 20 %
+    cheaper than an RGB warp plus a per-frame RGB -> I420 conversion. The planes are padded for
+    ``resample``'s separable fast path, which most moves take."""
 
-    y: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
+    y: PaddedPlane
+    u: PaddedPlane
+    v: PaddedPlane
 
     @classmethod
     def of(cls, rgb: np.ndarray) -> _I420Source:
         h, w = rgb.shape[:2]
-        y, u, v = _i420_planes(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420), w, h)
+        planes = _i420_planes(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420), w, h)
+        y, u, v = (PaddedPlane.of(plane, max_scale=SOURCE_HEADROOM) for plane in planes)
         return cls(y, u, v)
 
 
@@ -228,10 +231,8 @@ def _warp_i420(source: _I420Source, luma_map: np.ndarray, width: int, height: in
     y, u, v = _i420_planes(frame, width, height)
     chroma_map = luma_map.copy()
     chroma_map[:, 2] = (luma_map[:, :2] @ np.array([0.5, 0.5]) + luma_map[:, 2] - 0.5) / 2.0
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     for plane, out, matrix in ((source.y, y, luma_map), (source.u, u, chroma_map), (source.v, v, chroma_map)):
-        size = (out.shape[1], out.shape[0])
-        cv2.warpAffine(plane, matrix, size, dst=out, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        warp_affine_linear(plane, matrix, out)
     return frame
 
 
