@@ -65,12 +65,13 @@ class _Shot:
 
 
 def _peak_magnification(plan: CameraPlan, task: ImageToVideoTask, src_w: int, src_h: int) -> float:
-    """How much larger than the cover fit a near (depth 1) or far (depth 3) plane gets in the move."""
+    """How much larger than the cover fit a near (depth 1) or far (depth 3) plane gets in the move;
+    for turbo, its one plane."""
     out = task.output
     cover = max(out.width / src_w, out.height / src_h)
     centre = np.array([(src_w - 1) / 2.0, (src_h - 1) / 2.0, 1.0])
     peak = 1.0
-    for depth in (1.0, 3.0):
+    for depth in (TURBO_PLANE_DEPTH,) if task.turbo else (1.0, 3.0):
         plane = Layer(np.zeros((1, 1, 3), np.uint8), np.array([0.0, 0.0, 1.0 / depth]))
         shot = _fit_shot(
             plan,
