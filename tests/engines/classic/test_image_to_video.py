@@ -155,9 +155,11 @@ def test_dolly_shows_parallax_and_zoom_does_not() -> None:
     # A zoom magnifies everything alike.
     assert zoom_subject > 1.08
     assert zoom_subject == pytest.approx(zoom_background, abs=0.02)
-    # Moving the camera in magnifies the near subject more than the far wall.
+    # Moving the camera in magnifies the near subject more than the far wall (by ~0.035 here,
+    # where the zoom's two magnifications differ by ~0.002; the disc's measured width moves by
+    # ~0.0002 with the warp's rounding, so the bound sits below the value, not at it).
     assert dolly_subject > 1.08
-    assert dolly_subject - dolly_background > 0.035
+    assert dolly_subject - dolly_background > 0.03
 
 
 @pytest.mark.usefixtures("known_subject")

@@ -122,3 +122,24 @@ def test_a_map_reaching_past_the_edge_mirrors_like_warp_affine() -> None:
     warp_affine_linear(PaddedPlane.of(plane), matrix, out)
     reference = _reference(plane, matrix, (150, 100))
     assert _psnr(out, reference) > _psnr(_reference(plane, matrix + SIXTEENTH, (150, 100)), reference)
+
+
+def test_a_transparent_layer_stays_transparent_past_its_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The parallax tier's subject layer: premultiplied RGBA, nothing outside it. The map starts
+    # 40 px before the layer's top and left edges and ends at its far ones.
+    rgba = np.dstack([data.astronaut()[100:300, 150:350], np.full((200, 200), 255, np.uint8)])
+    layer = PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT)
+    matrix = np.array([[1.0731, 0.0, -40.37], [0.0, 1.0731, -40.81]])
+    out = np.empty((223, 223, 4), np.uint8)
+    counter = _CountWarps(monkeypatch)
+    warp_affine_linear(layer, matrix, out)
+    assert counter.calls == 0
+    reference = _WARP_AFFINE(
+        rgba,
+        matrix,
+        (223, 223),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+    )
+    assert out[:36, :, 3].max() == 0 and out[:, :36, 3].max() == 0 and out[40:, 40:, 3].min() == 255
+    assert _psnr(out, reference) > 45

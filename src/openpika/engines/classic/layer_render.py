@@ -18,6 +18,7 @@ import numpy as np
 
 from .camera.trajectory import Pose
 from .parallax import SOLID_CELL, Framing, Layer
+from .resample import warp_affine_linear
 
 CULL_BAND = 96  # output rows per band; each band skips the widest run of covered cells
 MIN_CULL_WIDTH = 64  # px: narrower runs are not worth two extra warp calls
@@ -209,6 +210,17 @@ def _warp(
     return out
 
 
+def _warp_layer(layer: Layer, hom: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A layer with alpha warped by ``hom`` (layer -> output) into an output box of ``size``,
+    transparent outside it: separably (``resample``) when the map has no perspective terms."""
+    inverse = np.linalg.inv(hom)
+    if layer.padded is None or abs(inverse[2, 0]) > 1e-12 or abs(inverse[2, 1]) > 1e-12:
+        return _warp(layer.rgb, hom, size, cv2.BORDER_CONSTANT)
+    out = np.empty((size[1], size[0], layer.rgb.shape[2]), layer.rgb.dtype)
+    warp_affine_linear(layer.padded, inverse[:2] / inverse[2, 2], out)
+    return out
+
+
 def _disjoint(holes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Holes sorted by row with no two sharing rows (with several opaque layers, the first wins)."""
     kept: list[tuple[int, int, int, int]] = []
@@ -249,6 +261,6 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
         bx1, by1 = min(w, int(np.ceil(box[:, 0].max())) + 1), min(h, int(np.ceil(box[:, 1].max())) + 1)
         if bx1 <= bx0 or by1 <= by0:
             continue
-        warped = _warp(layer.rgb, _translate(-bx0, -by0) @ hom, (bx1 - bx0, by1 - by0), cv2.BORDER_CONSTANT)
+        warped = _warp_layer(layer, _translate(-bx0, -by0) @ hom, (bx1 - bx0, by1 - by0))
         _over(frame[by0:by1, bx0:bx1], warped)
     return frame

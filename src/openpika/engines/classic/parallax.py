@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .camera.trajectory import Pose, intrinsics, plane_homography
+from .resample import PaddedPlane
 from .subject import clean_plate
 
 MAX_OVERSCAN = 1.3  # the widest crop margin a move may need before it is scaled down
@@ -42,6 +43,9 @@ class Layer:
     # Where the layer is fully opaque, on a coarse grid of SOLID_CELL pixels (255 = every pixel of
     # the cell, and SOLID_MARGIN around it, is opaque): nothing behind it needs drawing there.
     solid: np.ndarray | None = None
+    # The layer zero-padded for ``resample``'s separable warp, which draws it whenever its plane
+    # faces the camera (no perspective terms: a dolly, zoom or pedestal).
+    padded: PaddedPlane | None = None
 
 
 @dataclass
@@ -250,7 +254,9 @@ def build_layers(
     alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
     premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
     rgba = np.dstack([premultiplied, alpha8])
-    subject = Layer(np.ascontiguousarray(rgba), subject_normal, (x0, y0), _solid_cells(alpha8))
+    rgba = np.ascontiguousarray(rgba)
+    padded = PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT)
+    subject = Layer(rgba, subject_normal, (x0, y0), _solid_cells(alpha8), padded)
     return Layer(plate, background_normal), subject
 
 

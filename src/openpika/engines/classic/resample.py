@@ -30,19 +30,23 @@ _TRAIL = 4  # mirrored pixels after the last row and column: the region may reac
 
 @dataclass(frozen=True)
 class PaddedPlane:
-    """A source plane with ``lead`` mirrored pixels before its first row and column (the room the
-    dropped leading pixels need) and a few after its last; maps keep the plane's own coordinates."""
+    """A source plane (one channel or interleaved) with ``lead`` pixels before its first row and
+    column (the room the dropped leading pixels need) and a few after its last, made by ``border``
+    (mirrored, or zeros: a transparent layer's outside); maps keep the plane's own coordinates."""
 
     pixels: np.ndarray
     lead: int
+    border: int = cv2.BORDER_REFLECT101
 
     @classmethod
-    def of(cls, plane: np.ndarray, max_scale: float = 1.5) -> PaddedPlane:
+    def of(
+        cls, plane: np.ndarray, max_scale: float = 1.5, border: int = cv2.BORDER_REFLECT101
+    ) -> PaddedPlane:
         """Pad for maps of up to ``max_scale`` source pixels per output pixel (larger scales try
         fewer margins, and fall back to ``warpAffine`` sooner)."""
         lead = math.ceil((MAX_MARGIN + 1) * max_scale) + 1
-        pixels = cv2.copyMakeBorder(plane, lead, _TRAIL, lead, _TRAIL, cv2.BORDER_REFLECT_101)
-        return cls(pixels, lead)
+        pixels = cv2.copyMakeBorder(plane, lead, _TRAIL, lead, _TRAIL, border, value=0)
+        return cls(pixels, lead, border)
 
 
 def _axis_grid(scale: float, offset: float, out_len: int, src_len: int) -> tuple[int, int, int] | None:
@@ -75,7 +79,7 @@ def _axis_grid(scale: float, offset: float, out_len: int, src_len: int) -> tuple
 
 def warp_affine_linear(source: PaddedPlane, matrix: np.ndarray, dst: np.ndarray) -> None:
     """``dst`` = the source plane sampled bilinearly at ``matrix @ (x, y, 1)`` (an output -> source
-    2x3 map in the unpadded plane's pixels), mirrored past its edges (BORDER_REFLECT101)."""
+    2x3 map in the unpadded plane's pixels), continued past its edges by the plane's border."""
     height, width = dst.shape[:2]
     padded = matrix.copy()
     padded[:, 2] += source.lead
@@ -98,5 +102,5 @@ def warp_affine_linear(source: PaddedPlane, matrix: np.ndarray, dst: np.ndarray)
         (width, height),
         dst=dst,
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REFLECT101,
+        borderMode=source.border,
     )
