@@ -30,7 +30,6 @@ _FILL_PREFERENCE = 0.5
 # Secondary motion layers are kept only if they cut the match error to this share of without.
 _LAYER_GAIN = 0.9
 _OCCLUDED_ERROR = 2.0
-_VR = None
 _LAYER_BIAS = -2.0
 
 
@@ -162,13 +161,6 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
         layered = _match_error(gray_a, gray_b, forward) + _match_error(gray_b, gray_a, backward)
         if layered > _LAYER_GAIN * plain:
             forward, backward, layers = plain_forward, plain_backward, layers[:1]
-    if _VR is not None:
-        vr = cv2.VariationalRefinement.create()
-        vr.setFixedPointIterations(_VR[0]); vr.setSorIterations(_VR[1])
-        vr.setAlpha(_VR[2]); vr.setDelta(_VR[3]); vr.setGamma(_VR[4])
-        forward = np.ascontiguousarray(forward); backward = np.ascontiguousarray(backward)
-        vr.calc(gray_a, gray_b, forward)
-        vr.calc(gray_b, gray_a, backward)
     return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
 
 

@@ -46,16 +46,6 @@ _DISAGREEMENT_SIGMA = 8.0
 _DISAGREEMENT_FLOOR = 5.0
 _DISAGREEMENT_RANGE = 30.0
 _BLUR_SIGMA = 4.0
-_OCC_S = None
-_PROP = None
-_SC = False
-_B2 = None
-_FLOAT = False
-_OCC_BLUR = 0
-_OCC_DSIG = 3.0
-_OCC_DFLOOR = 5.0
-_OCC_DRANGE = 20.0
-_OCC_C = 1.0
 # Colour gains between keyframes are applied only when some channel differs by more than this.
 _GAIN_TOLERANCE = 0.02
 
@@ -158,36 +148,12 @@ class PairInterpolator:
         # Fuse with the shortcut estimate where both agree (averaging two noisy estimates).
         to_a = self._fuse(to_a, shortcut_a)
         to_b = self._fuse(to_b, shortcut_b)
-        if _SC:
-            to_a, to_b = shortcut_a, shortcut_b
-        elif self._choose:
+        if self._choose:
             to_a, to_b = self._select(
                 t, [(to_a, to_b), (shortcut_a, shortcut_b), _bidirectional_projection(fwd, bwd, t)]
             )
-            if _PROP is not None:
-                cands = [(to_a, to_b)]
-                for step in _PROP[0]:
-                    for dx, dy in ((step, 0), (-step, 0), (0, step), (0, -step)):
-                        m = np.float32([[1, 0, dx], [0, 1, dy]])
-                        sh = lambda f: cv2.warpAffine(f, m, (self._w, self._h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-                        cands.append((sh(to_a), sh(to_b)))
-                global _SELECT_WINDOW
-                keep = _SELECT_WINDOW; _SELECT_WINDOW = _PROP[1]
-                to_a, to_b = self._select(t, cands)
-                _SELECT_WINDOW = keep
         weight_a = (1.0 - t) * self._inside(to_a)
         weight_b = t * self._inside(to_b)
-        if _OCC_S is not None and not self._layered:
-            la = _length(to_a + t * self._sample(fwd, to_a))
-            lb = _length(to_b + (1.0 - t) * self._sample(bwd, to_b))
-            if _OCC_BLUR:
-                la = cv2.GaussianBlur(la, (0, 0), _OCC_BLUR)
-                lb = cv2.GaussianBlur(lb, (0, 0), _OCC_BLUR)
-            sa, sb = self._sample(self._luma_a, to_a), self._sample(self._luma_b, to_b)
-            dis = cv2.GaussianBlur(cv2.absdiff(sa, sb), (0, 0), _OCC_DSIG)
-            d = np.clip((dis - _OCC_DFLOOR) / _OCC_DRANGE, 0.0, 1.0) if _OCC_DRANGE else 1.0
-            weight_a /= 1.0 + _OCC_C * d * (np.maximum(la - lb, 0) / _OCC_S) ** 2
-            weight_b /= 1.0 + _OCC_C * d * (np.maximum(lb - la, 0) / _OCC_S) ** 2
         if self._layered:
             # Independently moving objects: a sample whose reversal did not converge shows what the
             # object uncovers or covers at that end; the other end fills it in. (Measured on real
@@ -211,9 +177,6 @@ class PairInterpolator:
         disagreement = cv2.GaussianBlur(cv2.absdiff(sample_a, sample_b), (0, 0), _DISAGREEMENT_SIGMA)
         amount = np.clip((disagreement - _DISAGREEMENT_FLOOR) / _DISAGREEMENT_RANGE, 0.0, 1.0)
         amount *= 4.0 * share_b * (1.0 - share_b)  # 1 for an even mix, 0 for one sample alone
-        if _B2 is not None:
-            a2 = np.clip((disagreement - _B2[1]) / _B2[2], 0.0, 1.0) * 4.0 * share_b * (1.0 - share_b)
-            self._blur2 = a2.astype(np.float32) if float(a2.max()) > 1e-3 else None
         return amount.astype(np.float32) if float(amount.max()) > 1e-3 else None
 
     def _select(
@@ -279,10 +242,6 @@ class PairInterpolator:
         map_b = self._to_full(self._base + to_b * self._scale)
         # Bicubic sampling keeps the keyframes' fine detail that bilinear sampling smooths away at
         # fractional positions (+0.26 dB at k = 1, +0.11 dB at k = 2 on the benchmark).
-        if _FLOAT == 2:
-            return self._blend_hybrid(map_a, map_b, share_b, blur)
-        if _FLOAT:
-            return self._blend_float(map_a, map_b, share_b, blur)
         from_a = self._warp(self.image_a, self._luma_full_a, map_a)
         from_b = self._warp(self.image_b, self._luma_full_b, map_b)
         if self._gain is not None:
@@ -304,58 +263,6 @@ class PairInterpolator:
         blurred = self._to_full(cv2.GaussianBlur(small, (0, 0), _BLUR_SIGMA))
         amount = self._to_full(blur)
         return cv2.blendLinear(mixed, blurred, 1.0 - amount, amount)
-
-    def _blend_hybrid(self, map_a, map_b, share_b, blur):
-        def warp(image, luma, m):
-            linear = cv2.remap(image, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            lf = np.float32(linear)
-            if luma is None:
-                return lf
-            cubic = cv2.remap(luma, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            detail = cv2.subtract(cubic, cv2.cvtColor(lf, cv2.COLOR_RGB2GRAY), dtype=cv2.CV_32F)
-            return cv2.add(lf, cv2.merge([detail, detail, detail]))
-        from_a = warp(self.image_a, self._luma_full_a, map_a)
-        from_b = warp(self.image_b, self._luma_full_b, map_b)
-        if self._gain is not None:
-            from_a = cv2.multiply(from_a, _scalar(self._gain**self._t))
-            from_b = cv2.multiply(from_b, _scalar(self._gain ** (self._t - 1.0)))
-        low, high = float(share_b.min()), float(share_b.max())
-        if blur is None and high - low < 1e-3:
-            return cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0, dtype=cv2.CV_8U)
-        full_b = self._to_full(share_b)
-        mixed = cv2.blendLinear(from_a, from_b, 1.0 - full_b, full_b)
-        if blur is not None:
-            small = cv2.resize(mixed, (self._w, self._h), interpolation=cv2.INTER_AREA)
-            blurred = self._to_full(cv2.GaussianBlur(small, (0, 0), _BLUR_SIGMA))
-            amount = self._to_full(blur)
-            mixed = cv2.blendLinear(mixed, blurred, 1.0 - amount, amount)
-            if _B2 is not None and self._blur2 is not None:
-                b2 = self._to_full(cv2.GaussianBlur(small, (0, 0), _B2[0]))
-                amount = self._to_full(self._blur2)
-                mixed = cv2.blendLinear(mixed, b2, 1.0 - amount, amount)
-        return cv2.multiply(mixed, 1.0, dtype=cv2.CV_8U)
-
-    def _blend_float(self, map_a, map_b, share_b, blur):
-        def warp(image, luma, m):
-            linear = cv2.remap(image.astype(np.float32), m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            if luma is None:
-                return linear
-            cubic = cv2.remap(luma.astype(np.float32), m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            detail = cubic - cv2.cvtColor(linear, cv2.COLOR_RGB2GRAY)
-            return linear + detail[..., None]
-        from_a = warp(self.image_a, self._luma_full_a, map_a)
-        from_b = warp(self.image_b, self._luma_full_b, map_b)
-        if self._gain is not None:
-            from_a = from_a * (self._gain**self._t).astype(np.float32)
-            from_b = from_b * (self._gain ** (self._t - 1.0)).astype(np.float32)
-        full_b = self._to_full(share_b)[..., None]
-        mixed = from_a * (1 - full_b) + from_b * full_b
-        if blur is not None:
-            small = cv2.resize(mixed, (self._w, self._h), interpolation=cv2.INTER_AREA)
-            blurred = self._to_full(cv2.GaussianBlur(small, (0, 0), _BLUR_SIGMA))
-            amount = self._to_full(blur)[..., None]
-            mixed = mixed * (1 - amount) + blurred * amount
-        return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
 
 
 def _bidirectional_projection(fwd: np.ndarray, bwd: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
