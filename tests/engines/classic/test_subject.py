@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from openpika.engines.classic.subject import Box, clean_plate, estimated_eyes, find_subject
+from openpika.engines.classic.plate import clean_plate
+from openpika.engines.classic.subject import Box, estimated_eyes, find_subject
 
 
 def _small(image: np.ndarray, short: int = 300) -> np.ndarray:

@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 
 from .camera.trajectory import Pose, intrinsics, plane_homography
+from .plate import clean_plate
 from .resample import PaddedPlane
-from .subject import clean_plate
 
 MAX_OVERSCAN = 1.3  # the widest crop margin a move may need before it is scaled down
 MAX_REVEAL = 0.03  # uncovered background, as a fraction of the frame's short side

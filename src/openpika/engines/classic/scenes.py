@@ -42,6 +42,7 @@ from .layers import (
     warp_layer_into,
 )
 from .placement import free_positions, subject_occupancy
+from .plate import clean_plate
 from .shots import (
     MOVES,
     OVERSCAN,
@@ -52,7 +53,7 @@ from .shots import (
     render_plate,
     render_shot_sequence,
 )
-from .subject import clean_plate, find_subject
+from .subject import find_subject
 
 _SCENE_BORDER_STD = 9.0  # border_uniformity above this: a photo of a scene, usable as a plate
 _MIN_CONFIDENCE = 0.7  # matte_confidence needed to cut a subject out of a busy photo

@@ -20,7 +20,8 @@ import numpy as np
 
 from ...base import RunContext
 from ...tasks import EffectTask
-from ..subject import Box, Subject, clean_plate, find_subject
+from ..plate import clean_plate
+from ..subject import Box, Subject, find_subject
 from .controls import Controls, parse_controls
 
 Renderer = Callable[[float], np.ndarray]  # t in [0, 1] -> RGB uint8 frame
