@@ -241,22 +241,26 @@ def build_layers(
     x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
     x1, y1 = min(w, int(xs.max()) + pad + 1), min(h, int(ys.max()) + pad + 1)
     crop_alpha = alpha[y0:y1, x0:x1]
-    # The plate and the subject's colours are independent; OpenCV and NumPy release the GIL in
-    # their big loops, so the two overlap on two cores.
+    # The plate and the subject layer are independent; OpenCV and NumPy release the GIL in their
+    # big loops, so the plate (the longer job) overlaps all of the subject's preparation.
     with ThreadPoolExecutor(max_workers=1) as pool:
         plate_job = pool.submit(_background_plate, image, alpha, seed)
         crop_rgb = _decontaminate(image[y0:y1, x0:x1], crop_alpha)
+        # Premultiplied: interpolating premultiplied colour is what keeps a warped soft edge from
+        # darkening, and it makes the per-frame "over" two cheap integer operations.
+        alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
+        premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
+        rgba = cv2.merge([premultiplied, alpha8])
+        subject = Layer(
+            rgba,
+            subject_normal,
+            (x0, y0),
+            _solid_cells(alpha8),
+            PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT),
+        )
         plate = plate_job.result()
     check()
     _unmix_edge(plate[y0:y1, x0:x1], image[y0:y1, x0:x1], crop_rgb, crop_alpha)
-    # Premultiplied: interpolating premultiplied colour is what keeps a warped soft edge from
-    # darkening, and it makes the per-frame "over" two cheap integer operations.
-    alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
-    premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
-    rgba = np.dstack([premultiplied, alpha8])
-    rgba = np.ascontiguousarray(rgba)
-    padded = PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT)
-    subject = Layer(rgba, subject_normal, (x0, y0), _solid_cells(alpha8), padded)
     return Layer(plate, background_normal), subject
 
 
