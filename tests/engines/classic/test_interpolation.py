@@ -170,7 +170,7 @@ def test_per_pixel_flow_choice_keeps_the_candidate_whose_samples_agree() -> None
     truth_b = -truth_a
     still = np.zeros((h, w, 2), np.float32)
     for candidates in ([(still, still), (truth_a, truth_b)], [(truth_a, truth_b), (still, still)]):
-        to_a, to_b = interpolator._select(0.5, candidates)
+        to_a, to_b = interpolator._select(candidates)
         inner = (slice(10, -10), slice(10, -10))
         chose_truth = np.isclose(to_a[inner][..., 0], truth_a[inner][..., 0]) & np.isclose(
             to_b[inner][..., 0], truth_b[inner][..., 0]
@@ -214,3 +214,46 @@ def test_a_blurred_frame_is_mixed_in_only_where_the_warped_keyframes_disagree() 
     # A sample that carries a pixel alone (share 0 or 1) is never blurred.
     alone = forced._uncertainty(still, still, np.zeros_like(share))
     assert alone is None
+
+
+def test_propagation_gives_a_smeared_motion_boundary_its_neighbours_motion() -> None:
+    # A textured object (part of coffee) moves 12 px right over a still background (astronaut):
+    # in the middle frame its left edge is at x = 66. Offsets to the middle smeared across that
+    # edge over 16 px (as DIS smears them) are right for neither side there; one step of
+    # propagation takes a neighbour's offsets where A and B sampled along them agree.
+    background = _fit(data.astronaut())
+    thing = _fit(data.coffee())[40:140, 100:200]
+    image_a, image_b = background.copy(), background.copy()
+    image_a[40:140, 60:160] = thing
+    image_b[40:140, 72:172] = thing
+    interpolator = PairInterpolator(image_a, image_b)
+    h, w = interpolator.flow.forward.shape[:2]
+    assert (w, h) == SIZE
+    columns = np.arange(w, dtype=np.float32)
+    truth = np.where(columns >= 66, -6.0, 0.0).astype(np.float32)  # offset to A, inside the object's rows
+    to_a = np.zeros((h, w, 2), np.float32)
+    to_a[40:140, :, 0] = -6.0 * np.clip((columns - 58) / 16, 0, 1)
+    to_a[40:140, 166:, 0] = 0.0  # beyond the object's right edge: background
+    to_a_after, to_b_after = interpolator._propagate(to_a, -to_a)
+    band = (slice(50, 130), slice(68, 74))
+    before = float(np.mean(np.abs(to_a[band][..., 0] - truth[band[1]])))
+    after = float(np.mean(np.abs(to_a_after[band][..., 0] - truth[band[1]])))
+    assert after < 0.5 * before, (before, after)
+    assert np.array_equal(to_b_after, -to_a_after)  # pairs move together
+    # Well inside the object the offsets are right already and stay as they are.
+    inner = (slice(60, 120), slice(90, 140))
+    assert np.array_equal(to_a_after[inner], to_a[inner])
+
+
+def test_uneven_mixes_round_to_nearest_without_bias() -> None:
+    from openpika.engines.classic.interpolation.synthesis import _mix
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    even = np.full((90, 160), 0.5, np.float32)
+    exact = (a.astype(np.float64) + b) / 2
+    assert abs(float(np.mean(_mix(a, b, even) - exact))) < 0.02  # cv2.blendLinear alone: -0.25
+    assert float(np.max(np.abs(_mix(a, b, even) - exact))) <= 0.5
+    assert np.array_equal(_mix(a, b, np.zeros_like(even)), a)
+    assert np.array_equal(_mix(a, b, np.ones_like(even)), b)
