@@ -143,3 +143,20 @@ def test_a_transparent_layer_stays_transparent_past_its_edges(monkeypatch: pytes
     )
     assert out[:36, :, 3].max() == 0 and out[:, :36, 3].max() == 0 and out[40:, 40:, 3].min() == 255
     assert _psnr(out, reference) > 45
+
+
+def test_a_magnified_frame_keeps_its_edge_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small photo magnified 2.4x to fill the frame: the first output pixels sample just before
+    # the photo's first pixel, which warpAffine mirrors; the resized region must hold that
+    # neighbour too instead of repeating its own first pixel.
+    plane = _plane()[:300, :300]
+    scale = 300 / 720
+    offset = 0.5 * scale - 0.5  # pixel centres aligned, as when a frame covers the whole photo
+    matrix = np.array([[scale, 0.0, offset], [0.0, scale, offset]])
+    out = np.empty((720, 720), np.uint8)
+    counter = _CountWarps(monkeypatch)
+    warp_affine_linear(PaddedPlane.of(plane), matrix, out)
+    assert counter.calls == 0
+    reference = _reference(plane, matrix, (720, 720))
+    edges = np.abs(out.astype(int) - reference)
+    assert edges[:, :3].max() <= 4 and edges[:3, :].max() <= 4

@@ -69,7 +69,13 @@ def _axis_grid(scale: float, offset: float, out_len: int, src_len: int) -> tuple
         np.ceil((_MARGINS + out_len - 0.5) * scale - 1e-9), np.floor(last_sample) + 2 - whole
     )
     usable = np.flatnonzero(
-        (np.abs(starts - whole) <= POSITION_TOLERANCE) & (whole >= 0) & (whole + lengths <= src_len)
+        (np.abs(starts - whole) <= POSITION_TOLERANCE)
+        & (whole >= 0)
+        & (whole + lengths <= src_len)
+        # The first kept sample must not sit before the region's first pixel: cv2.resize clamps
+        # there (it repeats the edge pixel) where the plane has a real neighbour. Only a magnifying
+        # map (scale < 1) with no dropped pixels reaches back that far.
+        & ((_MARGINS + 0.5) * scale >= 0.5)
     )
     if usable.size == 0:
         return None
