@@ -257,3 +257,24 @@ def test_uneven_mixes_round_to_nearest_without_bias() -> None:
     assert float(np.max(np.abs(_mix(a, b, even) - exact))) <= 0.5
     assert np.array_equal(_mix(a, b, np.zeros_like(even)), a)
     assert np.array_equal(_mix(a, b, np.ones_like(even)), b)
+
+
+def test_the_hedge_blurs_wider_where_the_two_samples_are_far_apart() -> None:
+    # Fully hedged (blur amount 1) even mixes of two unrelated pictures: where A and B are sampled
+    # 40 px apart (fast motion) the blurred copy is a wider Gaussian than where they coincide.
+    interpolator = PairInterpolator(_fit(data.astronaut()), _fit(data.coffee()))
+    h, w = interpolator.flow.forward.shape[:2]
+    share = np.full((h, w), 0.5, np.float32)
+    everywhere = np.ones((h, w), np.float32)
+    still = np.zeros((h, w, 2), np.float32)
+    apart = still.copy()
+    apart[..., 0] = -20.0
+
+    def detail(frame: np.ndarray) -> float:  # contrast left at the scale of a few pixels
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        band = cv2.GaussianBlur(gray, (0, 0), 2.0) - cv2.GaussianBlur(gray, (0, 0), 8.0)
+        return float(band[30:-30, 50:-50].var())
+
+    slow = interpolator._blend(still, still, share, everywhere)
+    fast = interpolator._blend(apart, -apart, share, everywhere)
+    assert detail(fast) < 0.3 * detail(slow), (detail(fast), detail(slow))

@@ -50,6 +50,11 @@ _DISAGREEMENT_SIGMA = 8.0
 _DISAGREEMENT_FLOOR = 5.0
 _DISAGREEMENT_RANGE = 30.0
 _BLUR_SIGMA = 4.0
+# Where A and B are more than _FAST_MOTION working pixels apart (fully at + _FAST_RANGE), the
+# blurred frame is a Gaussian of _WIDE_BLUR_SIGMA instead (see _blend).
+_FAST_MOTION = 12.0
+_FAST_RANGE = 24.0
+_WIDE_BLUR_SIGMA = 12.0
 # Weights are scaled by this for cv2.blendLinear (see _mix).
 _MIX_SCALE = 1000.0
 # Colour gains between keyframes are applied only when some channel differs by more than this.
@@ -289,8 +294,19 @@ class PairInterpolator:
         # Blurred at working resolution and scaled back up: the same low-pass as a full-resolution
         # Gaussian of _BLUR_SIGMA working pixels at a tenth of its cost.
         small = cv2.resize(mixed, (self._w, self._h), interpolation=cv2.INTER_AREA)
-        blurred = self._to_full(cv2.GaussianBlur(small, (0, 0), _BLUR_SIGMA))
-        return _mix(mixed, blurred, self._to_full(blur))
+        blurred = cv2.GaussianBlur(small, (0, 0), _BLUR_SIGMA)
+        # Where the motion is large, a wider blur: the flow's errors grow with the motion, and the
+        # true frame is motion-blurred there too (20 positions per k: 0.00 / 0.00 / +0.08 / +0.09
+        # / +0.10 dB at k = 1 / 2 / 4 / 8 / 12, on both clips).
+        motion = _length(to_b - to_a)
+        fast = np.clip((motion - _FAST_MOTION) / _FAST_RANGE, 0.0, 1.0)
+        if float(fast.max()) > 1e-3:
+            # A Gaussian of _WIDE_BLUR_SIGMA working pixels, at half the working resolution.
+            half = cv2.resize(small, (self._w // 2, self._h // 2), interpolation=cv2.INTER_AREA)
+            wide = cv2.GaussianBlur(half, (0, 0), _WIDE_BLUR_SIGMA / 2)
+            wide = cv2.resize(wide, (self._w, self._h), interpolation=cv2.INTER_LINEAR)
+            blurred = _mix(blurred, wide, fast.astype(np.float32))
+        return _mix(mixed, self._to_full(blurred), self._to_full(blur))
 
 
 def _shifted(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
