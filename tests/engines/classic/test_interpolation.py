@@ -170,7 +170,7 @@ def test_per_pixel_flow_choice_keeps_the_candidate_whose_samples_agree() -> None
     truth_b = -truth_a
     still = np.zeros((h, w, 2), np.float32)
     for candidates in ([(still, still), (truth_a, truth_b)], [(truth_a, truth_b), (still, still)]):
-        to_a, to_b = interpolator._select(candidates)
+        to_a, to_b, _ = interpolator._select(candidates)
         inner = (slice(10, -10), slice(10, -10))
         chose_truth = np.isclose(to_a[inner][..., 0], truth_a[inner][..., 0]) & np.isclose(
             to_b[inner][..., 0], truth_b[inner][..., 0]

@@ -44,6 +44,9 @@ class PairFlow:
     layers: tuple[np.ndarray, ...]  # the motion layers (A -> B matrices) that seeded the flow
     gray_a: np.ndarray  # the normalised luma the flow was computed on
     gray_b: np.ndarray
+    # The keyframes (RGB) at working resolution, kept for what else is measured there.
+    small_a: np.ndarray | None = None
+    small_b: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -161,7 +164,7 @@ def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int 
         layered = _match_error(gray_a, gray_b, forward) + _match_error(gray_b, gray_a, backward)
         if layered > _LAYER_GAIN * plain:
             forward, backward, layers = plain_forward, plain_backward, layers[:1]
-    return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b)
+    return PairFlow(forward, backward, motion, moving, tuple(layers), gray_a, gray_b, small_a, small_b)
 
 
 def _flow_pair(

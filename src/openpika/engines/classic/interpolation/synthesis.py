@@ -160,10 +160,10 @@ class PairInterpolator:
         to_a = self._fuse(to_a, shortcut_a)
         to_b = self._fuse(to_b, shortcut_b)
         if self._choose:
-            to_a, to_b = self._select(
+            to_a, to_b, cost = self._select(
                 [(to_a, to_b), (shortcut_a, shortcut_b), _bidirectional_projection(fwd, bwd, t)]
             )
-            to_a, to_b = self._propagate(to_a, to_b)
+            to_a, to_b = self._propagate(to_a, to_b, cost)
         weight_a = (1.0 - t) * self._inside(to_a)
         weight_b = t * self._inside(to_b)
         if self._layered:
@@ -192,8 +192,11 @@ class PairInterpolator:
         return amount.astype(np.float32) if float(amount.max()) > 1e-3 else None
 
     def _select(
-        self, candidates: list[tuple[np.ndarray, np.ndarray]], margin: float = 0.0
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self,
+        candidates: list[tuple[np.ndarray, np.ndarray]],
+        margin: float = 0.0,
+        first_cost: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per pixel, the candidate pair of offsets (to A, to B) whose two samples agree best.
 
         Each estimate of the flow to time t fails somewhere else (reversal at flow noise, the
@@ -201,11 +204,14 @@ class PairInterpolator:
         same thing. Compared on working-resolution luma, averaged over a small window.
         Measured on the benchmark (20 positions per k): +0.32 dB at k = 1; +0.05, -0.12, +0.03,
         +0.06 dB at k = 2, 4, 8, 12. A later candidate must beat the best so far by ``margin``
-        luma levels.
+        luma levels. Returns the chosen pair and its cost (the window's mean luma difference);
+        ``first_cost``, when known, is the first candidate's.
         """
-        best_cost: np.ndarray | None = None
+        best_cost = first_cost
         best_a, best_b = (c.copy() for c in candidates[0])
-        for to_a, to_b in candidates:
+        for index, (to_a, to_b) in enumerate(candidates):
+            if index == 0 and best_cost is not None:
+                continue
             # uint8 samples: half the remap time of float32, and the window mean stays float.
             sample_a, sample_b = self._sample(self.flow.gray_a, to_a), self._sample(self.flow.gray_b, to_b)
             cost = cv2.boxFilter(
@@ -219,9 +225,12 @@ class PairInterpolator:
             best_a = cv2.copyTo(to_a, better, best_a)
             best_b = cv2.copyTo(to_b, better, best_b)
             best_cost = cv2.min(cost, best_cost)
-        return best_a, best_b
+        assert best_cost is not None
+        return best_a, best_b, best_cost
 
-    def _propagate(self, to_a: np.ndarray, to_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _propagate(
+        self, to_a: np.ndarray, to_b: np.ndarray, cost: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per pixel, the pair of offsets of a neighbour _PROPAGATION_STEP working pixels away
         (left, right, above or below) where its two samples agree clearly better than with the
         pixel's own (by _PROPAGATION_MARGIN luma levels over the choice's window).
@@ -237,7 +246,8 @@ class PairInterpolator:
         candidates = [(to_a, to_b)]
         for dx, dy in ((step, 0), (-step, 0), (0, step), (0, -step)):
             candidates.append((_shifted(to_a, dx, dy), _shifted(to_b, dx, dy)))
-        return self._select(candidates, margin=_PROPAGATION_MARGIN)
+        to_a, to_b, _ = self._select(candidates, _PROPAGATION_MARGIN, cost)
+        return to_a, to_b
 
     def _sample(self, image: np.ndarray, offset: np.ndarray) -> np.ndarray:
         """``image`` (working resolution) sampled at x + offset(x): bilinear, border replicated."""
@@ -367,8 +377,10 @@ def _scalar(gain: np.ndarray) -> tuple[float, float, float, float]:
 def _colour_gain(image_a: np.ndarray, image_b: np.ndarray, flow: PairFlow) -> np.ndarray | None:
     """Per-channel gain B/A measured where the flow matches A's pixels to B's (None: no change)."""
     w, h = flow.size
-    small_a = cv2.resize(image_a, (w, h), interpolation=cv2.INTER_AREA)
-    small_b = cv2.resize(image_b, (w, h), interpolation=cv2.INTER_AREA)
+    small_a, small_b = flow.small_a, flow.small_b
+    if small_a is None or small_b is None:
+        small_a = cv2.resize(image_a, (w, h), interpolation=cv2.INTER_AREA)
+        small_b = cv2.resize(image_b, (w, h), interpolation=cv2.INTER_AREA)
     gx, gy = identity_grid(w, h)
     warped_b = cv2.remap(small_b, gx + flow.forward[..., 0], gy + flow.forward[..., 1], cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
