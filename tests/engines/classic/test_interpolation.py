@@ -251,12 +251,12 @@ def test_uneven_mixes_round_to_nearest_without_bias() -> None:
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
     b = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
-    even = np.full((90, 160), 0.5, np.float32)
+    even = np.full((90, 160), 500.0, np.float32)  # weights out of 1000
     exact = (a.astype(np.float64) + b) / 2
     assert abs(float(np.mean(_mix(a, b, even) - exact))) < 0.02  # cv2.blendLinear alone: -0.25
     assert float(np.max(np.abs(_mix(a, b, even) - exact))) <= 0.5
     assert np.array_equal(_mix(a, b, np.zeros_like(even)), a)
-    assert np.array_equal(_mix(a, b, np.ones_like(even)), b)
+    assert np.array_equal(_mix(a, b, np.full_like(even, 1000.0)), b)
 
 
 def test_the_hedge_blurs_wider_where_the_two_samples_are_far_apart() -> None:

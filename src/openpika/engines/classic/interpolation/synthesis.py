@@ -297,8 +297,7 @@ class PairInterpolator:
         if high - low < 1e-3:  # one weight everywhere (no view edge, no occlusion): a plain mix
             mixed = cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0)
         else:
-            full_b = self._to_full(share_b)
-            mixed = _mix(from_a, from_b, full_b)
+            mixed = _mix(from_a, from_b, self._to_full(share_b * _MIX_SCALE))
         if blur is None:
             return mixed
         # Blurred at working resolution and scaled back up: the same low-pass as a full-resolution
@@ -315,8 +314,18 @@ class PairInterpolator:
             half = cv2.resize(small, (self._w // 2, self._h // 2), interpolation=cv2.INTER_AREA)
             wide = cv2.GaussianBlur(half, (0, 0), _WIDE_BLUR_SIGMA / 2)
             wide = cv2.resize(wide, (self._w, self._h), interpolation=cv2.INTER_LINEAR)
-            blurred = _mix(blurred, wide, fast.astype(np.float32))
-        return _mix(mixed, self._to_full(blurred), self._to_full(blur))
+            blurred = _mix(blurred, wide, (fast * _MIX_SCALE).astype(np.float32))
+        # Mixed in only over the band of rows where the amount is not zero (the full-resolution
+        # rows a working row's bilinear footprint reaches, with a row to spare).
+        rows = np.flatnonzero(blur.max(axis=1) > 0.0)
+        if rows.size == 0:
+            return mixed
+        scale_y = self._full_h / self._h
+        top = max(0, int((rows[0] - 1) * scale_y))
+        bottom = min(self._full_h, int(np.ceil((rows[-1] + 2) * scale_y)))
+        amount = self._to_full(blur * _MIX_SCALE)[top:bottom]
+        mixed[top:bottom] = _mix(mixed[top:bottom], self._to_full(blurred)[top:bottom], amount)
+        return mixed
 
 
 def _shifted(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -326,16 +335,16 @@ def _shifted(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return cv2.copyMakeBorder(inner, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE)
 
 
-def _mix(first: np.ndarray, second: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """``first`` and ``second`` (uint8) mixed per pixel, ``share`` (float32, 0 to 1) of the second.
+def _mix(first: np.ndarray, second: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``first`` and ``second`` (uint8) mixed per pixel, ``weight`` / _MIX_SCALE of the second
+    (``weight``: float32, 0 to _MIX_SCALE).
 
     cv2.blendLinear divides by the sum of the weights plus 1e-5: with weights summing to 1, an
     even mix of two levels an odd number apart (x.5) lands just under the half and rounds down, a
     bias of -0.25 levels wherever the mix is even (+0.03 dB at k = 1 on the benchmark once
     removed). Weights scaled by 1000 make the 1e-5 negligible, so the result rounds to nearest.
     """
-    scaled = share * _MIX_SCALE
-    return cv2.blendLinear(first, second, _MIX_SCALE - scaled, scaled)
+    return cv2.blendLinear(first, second, _MIX_SCALE - weight, weight)
 
 
 def _bidirectional_projection(fwd: np.ndarray, bwd: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
