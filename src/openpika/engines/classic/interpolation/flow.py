@@ -70,22 +70,15 @@ def identity_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
 
 
-def _apply_homography(matrix: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Python floats keep the arithmetic in float32 (NumPy 2 promotion): half the time of float64,
-    # and float32 resolves working-resolution coordinates to ~1e-4 px.
-    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = np.asarray(matrix, np.float64).tolist()
-    z = m20 * xs + m21 * ys + m22
-    z = np.where(np.abs(z) < 1e-6, np.float32(1e-6), z)
-    return (
-        ((m00 * xs + m01 * ys + m02) / z).astype(np.float32, copy=False),
-        ((m10 * xs + m11 * ys + m12) / z).astype(np.float32, copy=False),
-    )
+def _transformed(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (h, w, 2 float32) moved by the homography: cv2.perspectiveTransform, a quarter of
+    the time of the same arithmetic in NumPy (within 1e-4 px of it at working resolution)."""
+    return cv2.perspectiveTransform(points, np.asarray(matrix, np.float64))
 
 
 def layer_flow(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
-    gx, gy = identity_grid(width, height)
-    tx, ty = _apply_homography(matrix, gx, gy)
-    return np.dstack([tx - gx, ty - gy])
+    grid = np.dstack(identity_grid(width, height))
+    return _transformed(matrix, grid) - grid
 
 
 def initial_flow(
@@ -137,9 +130,8 @@ def _flow(dis: cv2.DISOpticalFlow, src: np.ndarray, dst: np.ndarray, layers: lis
     # OpenCV's DIS starts from the flow passed in when it has the image's size (CV_32FC2).
     init = initial_flow(src, aligned, [inverse @ m for m in layers[1:]])
     residual = dis.calc(src, aligned, init)  # type: ignore[arg-type]
-    gx, gy = identity_grid(w, h)
-    tx, ty = _apply_homography(dominant, gx + residual[..., 0], gy + residual[..., 1])
-    return np.dstack([tx - gx, ty - gy])
+    grid = np.dstack(identity_grid(w, h))
+    return _transformed(dominant, grid + residual) - grid
 
 
 def bidirectional_flow(image_a: np.ndarray, image_b: np.ndarray, long_side: int | None = None) -> PairFlow:
