@@ -246,7 +246,7 @@ def test_propagation_gives_a_smeared_motion_boundary_its_neighbours_motion() -> 
 
 
 def test_uneven_mixes_round_to_nearest_without_bias() -> None:
-    from openpika.engines.classic.interpolation.synthesis import _mix
+    from openpika.engines.classic.interpolation.fields import mix as _mix
 
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)

@@ -19,7 +19,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .flow import PairFlow, bidirectional_flow, consistency_error, identity_grid, layer_flow
+from .fields import (
+    MIX_SCALE,
+    bidirectional_projection,
+    choice_is_safe,
+    colour_gain,
+    length,
+    mix,
+    scalar,
+    shifted,
+)
+from .flow import PairFlow, bidirectional_flow, identity_grid, layer_flow
 
 _REVERSAL_ITERATIONS = 2
 # Share of the shortcut estimate in the fused flow to time t, where the two agree within _AGREE px.
@@ -38,9 +48,6 @@ _SELECT_WINDOW = 7
 # many luma levels (7x7 mean) they must beat its own to replace them (see _propagate).
 _PROPAGATION_STEP = 6
 _PROPAGATION_MARGIN = 3.0
-# The choice is made only while the shortcut and the projection stay within this many working
-# pixels of the reversal under the camera's own motion (see _choice_is_safe).
-_SELECT_MAX_GAP = 10.0
 # Mean flow length (working pixels) below which warps add bicubic luma detail (see __init__).
 _DETAIL_MAX_MOTION = 8.0
 # Disagreement of the two warped samples (luma levels, Gaussian-averaged over _DISAGREEMENT_SIGMA
@@ -55,10 +62,6 @@ _BLUR_SIGMA = 4.0
 _FAST_MOTION = 12.0
 _FAST_RANGE = 24.0
 _WIDE_BLUR_SIGMA = 12.0
-# Weights are scaled by this for cv2.blendLinear (see _mix).
-_MIX_SCALE = 1000.0
-# Colour gains between keyframes are applied only when some channel differs by more than this.
-_GAIN_TOLERANCE = 0.02
 
 
 class PairInterpolator:
@@ -75,7 +78,7 @@ class PairInterpolator:
         # The same grid as one (h, w, 2) map: remap takes it whole, one addition instead of two.
         self._grid2 = np.dstack(self._grid)
         self._layered = len(self.flow.layers) > 1  # independently moving objects
-        self._choose = not self._layered and _choice_is_safe(self.flow)
+        self._choose = not self._layered and choice_is_safe(self.flow)
         layers = list(self.flow.layers) or [np.eye(3)]
         # Starting points for flow reversal: every motion layer, per direction. The first (dominant)
         # layer is what "moving against" is measured from. Stillness is not added when a layer
@@ -84,10 +87,10 @@ class PairInterpolator:
         self._starts_backward = [layer_flow(np.linalg.inv(m), self._w, self._h) for m in layers]
         self._luma_a = self.flow.gray_a.astype(np.float32)
         self._luma_b = self.flow.gray_b.astype(np.float32)
-        self._gain = _colour_gain(image_a, image_b, self.flow)
+        self._gain = colour_gain(image_a, image_b, self.flow)
         # Bicubic detail pays at small motion (measured, 20 positions per k: +0.26, +0.11, +0.04 dB
         # at k = 1, 2, 4; -0.02, -0.06 dB at k = 8, 12) and costs a third of a frame's synthesis.
-        motion = float(np.mean(_length(self.flow.forward)))
+        motion = float(np.mean(length(self.flow.forward)))
         detail = motion < _DETAIL_MAX_MOTION
         self._luma_full_a = cv2.cvtColor(image_a, cv2.COLOR_RGB2GRAY) if detail else None
         self._luma_full_b = cv2.cvtColor(image_b, cv2.COLOR_RGB2GRAY) if detail else None
@@ -123,8 +126,8 @@ class PairInterpolator:
             for _ in range(_REVERSAL_ITERATIONS):
                 offset = -t * self._sample(flow, offset)
             source_flow = self._sample(flow, offset)
-            residual = _length(offset + t * source_flow)
-            score = _length(source_flow - self._sample(dominant, offset))
+            residual = length(offset + t * source_flow)
+            score = length(source_flow - self._sample(dominant, offset))
             # Rank: converged first, then the most independent motion; unconverged by residual.
             score = np.where(residual < _CONVERGED, score, -residual)
             if best_offset is None:
@@ -161,7 +164,7 @@ class PairInterpolator:
         to_b = self._fuse(to_b, shortcut_b)
         if self._choose:
             to_a, to_b, cost = self._select(
-                [(to_a, to_b), (shortcut_a, shortcut_b), _bidirectional_projection(fwd, bwd, t)]
+                [(to_a, to_b), (shortcut_a, shortcut_b), bidirectional_projection(fwd, bwd, t)]
             )
             to_a, to_b = self._propagate(to_a, to_b, cost)
         weight_a = (1.0 - t) * self._inside(to_a)
@@ -251,7 +254,7 @@ class PairInterpolator:
         step = _PROPAGATION_STEP
         candidates = [(to_a, to_b)]
         for dx, dy in ((step, 0), (-step, 0), (0, step), (0, -step)):
-            candidates.append((_shifted(to_a, dx, dy), _shifted(to_b, dx, dy)))
+            candidates.append((shifted(to_a, dx, dy), shifted(to_b, dx, dy)))
         to_a, to_b, _ = self._select(candidates, _PROPAGATION_MARGIN, cost)
         return to_a, to_b
 
@@ -261,7 +264,7 @@ class PairInterpolator:
 
     @staticmethod
     def _fuse(reversed_offset: np.ndarray, shortcut: np.ndarray) -> np.ndarray:
-        agree = (_length(reversed_offset - shortcut) < _AGREE).astype(np.uint8)
+        agree = (length(reversed_offset - shortcut) < _AGREE).astype(np.uint8)
         fused = cv2.addWeighted(reversed_offset, 1 - _FUSE, shortcut, _FUSE, 0.0)
         # A masked copy in OpenCV: a third of the time of np.where on (h, w, 2) arrays.
         return cv2.copyTo(fused, agree, reversed_offset.copy())
@@ -297,13 +300,13 @@ class PairInterpolator:
         if self._gain is not None:
             # Photometric change (exposure, white balance): both samples are brought to the colour
             # of time t, so they agree where they are blended and show no seam where only one is.
-            from_a = cv2.multiply(from_a, _scalar(self._gain**self._t))  # type: ignore[call-overload]
-            from_b = cv2.multiply(from_b, _scalar(self._gain ** (self._t - 1.0)))  # type: ignore[call-overload]
+            from_a = cv2.multiply(from_a, scalar(self._gain**self._t))  # type: ignore[call-overload]
+            from_b = cv2.multiply(from_b, scalar(self._gain ** (self._t - 1.0)))  # type: ignore[call-overload]
         low, high = float(share_b.min()), float(share_b.max())
         if high - low < 1e-3:  # one weight everywhere (no view edge, no occlusion): a plain mix
             mixed = cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0)
         else:
-            mixed = _mix(from_a, from_b, self._to_full(share_b * _MIX_SCALE))
+            mixed = mix(from_a, from_b, self._to_full(share_b * MIX_SCALE))
         if blur is None:
             return mixed
         # Blurred at half the working resolution and scaled back up: the same low-pass as a
@@ -318,13 +321,13 @@ class PairInterpolator:
         # moves the frame's edges far, and blurring them (the motion in the frame) put a visible
         # seam where one keyframe's view ends (the camera contact sheet).
         camera = self._sample(self._starts_forward[0], to_a)  # the camera's motion A -> B there
-        motion = _length(to_b - to_a - camera)
+        motion = length(to_b - to_a - camera)
         fast = np.clip((motion - _FAST_MOTION) / _FAST_RANGE, 0.0, 1.0)
         if float(fast.max()) > 1e-3:
             # A Gaussian of _WIDE_BLUR_SIGMA working pixels, at half the working resolution.
             wide = cv2.GaussianBlur(half, (0, 0), _WIDE_BLUR_SIGMA / 2)
             wide = cv2.resize(wide, (self._w, self._h), interpolation=cv2.INTER_LINEAR)
-            blurred = _mix(blurred, wide, (fast * _MIX_SCALE).astype(np.float32))
+            blurred = mix(blurred, wide, (fast * MIX_SCALE).astype(np.float32))
         # Mixed in only over the band of rows where the amount is not zero (the full-resolution
         # rows a working row's bilinear footprint reaches, with a row to spare).
         rows = np.flatnonzero(blur.max(axis=1) > 0.0)
@@ -333,81 +336,6 @@ class PairInterpolator:
         scale_y = self._full_h / self._h
         top = max(0, int((rows[0] - 1) * scale_y))
         bottom = min(self._full_h, int(np.ceil((rows[-1] + 2) * scale_y)))
-        amount = self._to_full(blur * _MIX_SCALE)[top:bottom]
-        mixed[top:bottom] = _mix(mixed[top:bottom], self._to_full(blurred)[top:bottom], amount)
+        amount = self._to_full(blur * MIX_SCALE)[top:bottom]
+        mixed[top:bottom] = mix(mixed[top:bottom], self._to_full(blurred)[top:bottom], amount)
         return mixed
-
-
-def _shifted(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """``field`` moved by (dx, dy) pixels: out(x, y) = field(x - dx, y - dy), edges replicated."""
-    h, w = field.shape[:2]
-    inner = field[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
-    return cv2.copyMakeBorder(inner, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE)
-
-
-def _mix(first: np.ndarray, second: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``first`` and ``second`` (uint8) mixed per pixel, ``weight`` / _MIX_SCALE of the second
-    (``weight``: float32, 0 to _MIX_SCALE).
-
-    cv2.blendLinear divides by the sum of the weights plus 1e-5: with weights summing to 1, an
-    even mix of two levels an odd number apart (x.5) lands just under the half and rounds down, a
-    bias of -0.25 levels wherever the mix is even (+0.03 dB at k = 1 on the benchmark once
-    removed). Weights scaled by 1000 make the 1e-5 negligible, so the result rounds to nearest.
-    """
-    return cv2.blendLinear(first, second, _MIX_SCALE - weight, weight)
-
-
-def _bidirectional_projection(fwd: np.ndarray, bwd: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """Flows from time t to A and to B from both flows (Super SloMo's approximation): the motion
-    is assumed linear and locally smooth, so F_t->A ~ -(1-t) t F_AB + t^2 F_BA, likewise to B."""
-    to_a = cv2.addWeighted(fwd, -(1.0 - t) * t, bwd, t * t, 0.0)
-    to_b = cv2.addWeighted(fwd, (1.0 - t) ** 2, bwd, -t * (1.0 - t), 0.0)
-    return to_a, to_b
-
-
-def _choice_is_safe(flow: PairFlow) -> bool:
-    """Whether the per-pixel choice among flows to time t can be made without tearing.
-
-    The shortcut and the bidirectional projection assume a locally constant motion; under a camera
-    zoom or turn they are wrong by about t (1 - t) |A - I| r at a distance r from the centre (A
-    the linear part of the camera's homography), and chosen patch by patch in flat or repetitive
-    texture they tear the frame (seen on a 1.3x zoom between keyframes). On real footage between
-    nearby frames the gap is a pixel or two and the choice pays (+0.32 dB at k = 1).
-    """
-    if not flow.layers:
-        return True
-    h = np.asarray(flow.layers[0], np.float64)
-    linear = h[:2, :2] / h[2, 2] - np.eye(2)
-    w, ht = flow.size
-    gap = 0.25 * float(np.linalg.norm(linear, 2)) * 0.5 * float(np.hypot(w, ht))
-    return gap < _SELECT_MAX_GAP
-
-
-def _length(vectors: np.ndarray) -> np.ndarray:
-    """Per-pixel length of a (h, w, 2) vector field."""
-    return cv2.magnitude(np.ascontiguousarray(vectors[..., 0]), np.ascontiguousarray(vectors[..., 1]))
-
-
-def _scalar(gain: np.ndarray) -> tuple[float, float, float, float]:
-    """A per-channel gain as the 4-tuple OpenCV reads as a scalar (one factor per channel)."""
-    return (float(gain[0]), float(gain[1]), float(gain[2]), 1.0)
-
-
-def _colour_gain(image_a: np.ndarray, image_b: np.ndarray, flow: PairFlow) -> np.ndarray | None:
-    """Per-channel gain B/A measured where the flow matches A's pixels to B's (None: no change)."""
-    w, h = flow.size
-    small_a, small_b = flow.small_a, flow.small_b
-    if small_a is None or small_b is None:
-        small_a = cv2.resize(image_a, (w, h), interpolation=cv2.INTER_AREA)
-        small_b = cv2.resize(image_b, (w, h), interpolation=cv2.INTER_AREA)
-    gx, gy = identity_grid(w, h)
-    warped_b = cv2.remap(small_b, gx + flow.forward[..., 0], gy + flow.forward[..., 1], cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-    matched = (consistency_error(flow.forward, flow.backward) < 1.0).astype(np.uint8)
-    if cv2.countNonZero(matched) < 0.05 * matched.size:
-        return None
-    # Masked means in OpenCV: a tenth of the time of NumPy's boolean indexing at working resolution.
-    mean_b = np.array(cv2.mean(warped_b, mask=matched)[:3])
-    mean_a = np.array(cv2.mean(small_a, mask=matched)[:3])
-    gain = np.clip(mean_b / np.maximum(mean_a, 1.0), 0.5, 2.0)
-    return gain if float(np.abs(gain - 1.0).max()) > _GAIN_TOLERANCE else None
