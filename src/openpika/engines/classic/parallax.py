@@ -163,30 +163,31 @@ def _background_plate(image: np.ndarray, alpha: np.ndarray, seed: int) -> np.nda
     """The photo with the subject removed: filled (``clean_plate``) where the subject was, then
     smoothed there. Only a thin band of the fill is ever revealed, right beside the subject; a
     smooth continuation of the surrounding colours reads as out-of-focus background there, where
-    synthetic grain reads as noise crawling along the subject's edge."""
+    synthetic grain reads as noise crawling along the subject's edge. (So the plate takes no
+    mirrored texture: the smoothing below left 0.4-0.8 levels of it on average, 6 at most, in the
+    band beside the subject, measured on six photos.)"""
     h, w = alpha.shape
     covered = alpha > 0.02
     grow = max(2, int(min(h, w) * PLATE_GROW))
-    # Moves are scaled down until they reveal at most MAX_REVEAL of the frame's short side, so
-    # texture deeper into the hole than twice that (the source is drawn at about output size) never
-    # shows: it is left as the smooth fill.
-    depth = 2.0 * MAX_REVEAL * min(h, w) + grow
-    plate = clean_plate(image, covered, seed=seed, grow=PLATE_GROW, detail_depth=depth)
+    plate = clean_plate(image, covered, seed=seed, grow=PLATE_GROW, detail_depth=0)
     hole = cv2.dilate(
         covered.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
     )
     sigma = max(1.5, min(h, w) / 300)
-    ys, xs = np.nonzero(hole)
-    if len(ys) == 0:
+    if not hole.any():
         return plate
     # Only the hole and a blur's reach around it change: work in that box, not the whole photo.
     pad = int(np.ceil(4 * sigma)) + 4
-    y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
-    x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
+    bx, by, bw, bh = cv2.boundingRect(hole)
+    y0, y1 = max(0, by - pad), min(h, by + bh + pad)
+    x0, x1 = max(0, bx - pad), min(w, bx + bw + pad)
     box = plate[y0:y1, x0:x1]
-    weight = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32) * 1.3, (0, 0), 1.5).clip(0, 1)[..., None]
+    weight = np.clip(cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32) * 1.3, (0, 0), 1.5), 0, 1)
     smooth = cv2.GaussianBlur(cv2.medianBlur(box, 5), (0, 0), sigma)
-    plate[y0:y1, x0:x1] = np.where(weight > 1e-3, box * (1 - weight) + smooth * weight, box).astype(np.uint8)
+    # box + (smooth - box) * weight, in OpenCV's saturating arithmetic (weight 0: box unchanged).
+    step = cv2.subtract(smooth, box, dtype=cv2.CV_16S)
+    shift = cv2.multiply(step, cv2.merge([weight, weight, weight]), dtype=cv2.CV_16S)
+    plate[y0:y1, x0:x1] = cv2.add(box, shift, dtype=cv2.CV_8U)
     return plate
 
 

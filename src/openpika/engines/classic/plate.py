@@ -75,8 +75,8 @@ def clean_plate(
     colours (low frequencies) come from a push-pull pyramid at analysis resolution; its texture (high
     frequencies) is the surrounding background's own, mirrored across the hole's border, so the fill
     continues the grain and structure around it instead of reading as a smear. ``detail_depth``
-    (px) limits that texture to the band of the hole that close to its border: a caller that can
-    only ever reveal a thin band beside the subject (the parallax tier) skips the rest.
+    (px) limits that texture to the band of the hole that close to its border (0: no texture, for a
+    caller that smooths the fill anyway).
     """
     h, w = image.shape[:2]
     scale = min(1.0, ANALYSIS_LONG_SIDE / max(h, w))
@@ -90,11 +90,33 @@ def clean_plate(
     hole_small = cv2.dilate(hole_small.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     if hole_small.all():
         return np.full_like(image, int(np.median(image)))
+    if not hole.any():
+        return image.copy()
     fill = _push_pull(small, ~hole_small)
-    fill_full: np.ndarray = cv2.resize(fill, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    fill_full += _mirrored_detail(image, hole, detail_depth)
-    feather = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), max(1.0, radius / 2.0))
-    feather = np.maximum(feather, hole.astype(np.float32) * (mask > 0))[..., None]
-    out = image.astype(np.float32) * (1.0 - feather) + fill_full * feather
+    # Only the hole and the feather's reach around it change: the rest is computed in that box.
+    sigma = max(1.0, radius / 2.0)
+    bx, by, bw, bh = cv2.boundingRect(hole)
+    reach = int(np.ceil(4 * sigma)) + 2
+    x0, y0, x1, y1 = max(0, bx - reach), max(0, by - reach), min(w, bx + bw + reach), min(h, by + bh + reach)
+    # The fill at full resolution over the box: the small fill sampled where a full-size resize
+    # would sample it (it is smooth, so bilinear is enough).
+    fx, fy = sw / w, sh / h
+    to_small = np.array([[fx, 0.0, (x0 + 0.5) * fx - 0.5], [0.0, fy, (y0 + 0.5) * fy - 0.5]])
+    fill_box = cv2.warpAffine(
+        fill,
+        to_small,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    if detail_depth is None or detail_depth > 0:
+        fill_box += _mirrored_detail(image, hole, detail_depth)[y0:y1, x0:x1]
+    hole_box = hole[y0:y1, x0:x1].astype(np.float32)
+    feather = cv2.GaussianBlur(hole_box, (0, 0), sigma)
+    feather = np.maximum(feather, hole_box * mask[y0:y1, x0:x1])[..., None]
+    photo = image[y0:y1, x0:x1]
+    out = photo.astype(np.float32) * (1.0 - feather) + fill_box * feather
+    plate = image.copy()
     # Untouched pixels stay bit-exact (no rounding drift far from the subject).
-    return np.where(feather > 1e-3, np.clip(out + 0.5, 0, 255), image).astype(np.uint8)
+    plate[y0:y1, x0:x1] = np.where(feather > 1e-3, np.clip(out + 0.5, 0, 255), photo).astype(np.uint8)
+    return plate
