@@ -117,10 +117,12 @@ def outline_contrast(small: np.ndarray, mask: np.ndarray) -> tuple[float, float]
     return float((step > 10).mean()), float(np.median(step))
 
 
-def estimate_depth(image: np.ndarray, seed: int = 0) -> DepthEstimate:
-    """Depth layers for an RGB uint8 image (deterministic per image and seed)."""
+def estimate_depth(image: np.ndarray, seed: int = 0, subject: Subject | None = None) -> DepthEstimate:
+    """Depth layers for an RGB uint8 image (deterministic per image and seed); ``subject`` is
+    ``find_subject(image, seed)`` when the caller has it already."""
     h, w = image.shape[:2]
-    subject: Subject | None = find_subject(image, seed=seed)
+    if subject is None:
+        subject = find_subject(image, seed=seed)
     coverage = float(subject.mask.mean()) if subject is not None else 0.0
     if subject is not None and (
         not MIN_SUBJECT_COVERAGE <= coverage <= MAX_SUBJECT_COVERAGE or _is_fallback(subject.alpha)

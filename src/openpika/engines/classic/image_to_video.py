@@ -23,6 +23,7 @@ function of its index and the seed, so the output is deterministic.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import cv2
@@ -41,14 +42,15 @@ from .parallax import (
     MAX_REVEAL,
     Framing,
     Layer,
-    build_layers,
     output_framing,
     required_overscan,
     reveal_fraction,
     source_intrinsics,
+    start_layers,
 )
 from .prefetch import prefetched
 from .resample import PaddedPlane, warp_affine_linear
+from .subject import find_subject
 
 TURBO_PLANE_DEPTH = 1.6  # a single plane this far away: a dolly pushes in ~10 %, like a gentle zoom
 # The most magnification headroom kept in the source (a fast push-in needs about this much).
@@ -151,14 +153,25 @@ def _turbo_shot(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask) -> 
 def _parallax_shot(image: np.ndarray, plan: CameraPlan, task: ImageToVideoTask, ctx: RunContext) -> _Shot:
     out = task.output
     h, w = image.shape[:2]
-    estimate = estimate_depth(image, seed=task.seed)
+    found = find_subject(image, seed=task.seed)
     ctx.check_cancelled()
-    k_src = source_intrinsics(w, h)
-    background_normal = estimate.background_normal(k_src, h)
-    alpha = estimate.subject.alpha if estimate.subject is not None else None
-    background, subject = build_layers(
-        image, alpha, background_normal, estimate.subject_normal(), task.seed, ctx.check_cancelled
-    )
+    # The plate and the subject layer are made on helper threads while the depth cues are weighed
+    # here; if the cues reject the subject, that work is dropped.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openpika-layers")
+    try:
+        job = start_layers(pool, image, found.alpha, task.seed)
+        estimate = estimate_depth(image, seed=task.seed, subject=found)
+        ctx.check_cancelled()
+        k_src = source_intrinsics(w, h)
+        background_normal = estimate.background_normal(k_src, h)
+        if estimate.subject is None:
+            background, subject = Layer(image, background_normal), None
+        else:
+            background, subject = job.layers(
+                background_normal, estimate.subject_normal(), ctx.check_cancelled
+            )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     ctx.log(
         f"depth: subject {'found' if subject is not None else 'none'} at {estimate.subject_depth:.2f}, "
         f"background {estimate.background_far:.2f}-{estimate.background_near:.2f}, cues {estimate.cues}"

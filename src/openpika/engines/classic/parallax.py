@@ -17,7 +17,7 @@ Rendering the layers frame by frame is ``layer_render.py``'s job; this module pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import cv2
@@ -224,45 +224,71 @@ def _unmix_edge(plate: np.ndarray, image: np.ndarray, subject: np.ndarray, alpha
     plate[edge] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
-def build_layers(
-    image: np.ndarray,
-    alpha: np.ndarray | None,
-    background_normal: np.ndarray,
-    subject_normal: np.ndarray,
-    seed: int,
-    check: Callable[[], None] = lambda: None,
-) -> tuple[Layer, Layer | None]:
-    """The background layer (clean plate when there is a subject) and the subject layer."""
-    if alpha is None:
-        return Layer(image, background_normal), None
-    alpha = _fill_enclosed(alpha)
+@dataclass
+class _SubjectPixels:
+    """The subject layer's pixels: premultiplied RGBA over its box, and what the plate needs."""
+
+    offset: tuple[int, int]
+    rgba: np.ndarray
+    colour: np.ndarray  # decontaminated, not premultiplied
+    alpha: np.ndarray  # float, over the box
+    solid: np.ndarray
+    padded: PaddedPlane
+
+
+def _subject_pixels(image: np.ndarray, alpha: np.ndarray) -> _SubjectPixels:
     ys, xs = np.nonzero(alpha > 0.01)
     pad = 24
     h, w = alpha.shape
     x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
     x1, y1 = min(w, int(xs.max()) + pad + 1), min(h, int(ys.max()) + pad + 1)
     crop_alpha = alpha[y0:y1, x0:x1]
-    # The plate and the subject layer are independent; OpenCV and NumPy release the GIL in their
-    # big loops, so the plate (the longer job) overlaps all of the subject's preparation.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        plate_job = pool.submit(_background_plate, image, alpha, seed)
-        crop_rgb = _decontaminate(image[y0:y1, x0:x1], crop_alpha)
-        # Premultiplied: interpolating premultiplied colour is what keeps a warped soft edge from
-        # darkening, and it makes the per-frame "over" two cheap integer operations.
-        alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
-        premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
-        rgba = cv2.merge([premultiplied, alpha8])
-        subject = Layer(
-            rgba,
-            subject_normal,
-            (x0, y0),
-            _solid_cells(alpha8),
-            PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT),
+    crop_rgb = _decontaminate(image[y0:y1, x0:x1], crop_alpha)
+    # Premultiplied: interpolating premultiplied colour is what keeps a warped soft edge from
+    # darkening, and it makes the per-frame "over" two cheap integer operations.
+    alpha8 = np.round(crop_alpha * 255).astype(np.uint8)
+    premultiplied = cv2.multiply(crop_rgb, cv2.merge([alpha8, alpha8, alpha8]), scale=1.0 / 255.0)
+    rgba = cv2.merge([premultiplied, alpha8])
+    padded = PaddedPlane.of(rgba, border=cv2.BORDER_CONSTANT)
+    return _SubjectPixels((x0, y0), rgba, crop_rgb, crop_alpha, _solid_cells(alpha8), padded)
+
+
+@dataclass
+class LayerJob:
+    """The layers' pixel work for one matte (the clean plate and the decontaminated subject),
+    running on helper threads from the moment the matte is known, so that it overlaps whatever the
+    caller still has to decide (the depth cues; whether the subject is kept at all)."""
+
+    image: np.ndarray
+    plate: Future[np.ndarray]
+    subject: Future[_SubjectPixels]
+
+    def layers(
+        self,
+        background_normal: np.ndarray,
+        subject_normal: np.ndarray,
+        check: Callable[[], None] = lambda: None,
+    ) -> tuple[Layer, Layer]:
+        """The background layer (the clean plate) and the subject layer, once both are done."""
+        pixels = self.subject.result()
+        plate = self.plate.result()
+        check()
+        x0, y0 = pixels.offset
+        h, w = pixels.alpha.shape
+        _unmix_edge(
+            plate[y0 : y0 + h, x0 : x0 + w], self.image[y0 : y0 + h, x0 : x0 + w], pixels.colour, pixels.alpha
         )
-        plate = plate_job.result()
-    check()
-    _unmix_edge(plate[y0:y1, x0:x1], image[y0:y1, x0:x1], crop_rgb, crop_alpha)
-    return Layer(plate, background_normal), subject
+        subject = Layer(pixels.rgba, subject_normal, pixels.offset, pixels.solid, pixels.padded)
+        return Layer(plate, background_normal), subject
+
+
+def start_layers(pool: Executor, image: np.ndarray, alpha: np.ndarray, seed: int) -> LayerJob:
+    """Begin the layers' pixel work for ``alpha`` (the subject's matte) on ``pool``'s threads
+    (two keep both cores busy: OpenCV and NumPy release the GIL in their big loops)."""
+    alpha = _fill_enclosed(alpha)
+    return LayerJob(
+        image, pool.submit(_background_plate, image, alpha, seed), pool.submit(_subject_pixels, image, alpha)
+    )
 
 
 # Occlusion culling (``layer_render``): the background is not drawn where an opaque subject covers it
