@@ -122,7 +122,8 @@ def test_tiled_warps_follow_the_perspective_map(perspective: tuple[float, float]
     # Each tile's map stays within the tolerance of the exact output -> source map.
     inverse = np.linalg.inv(hom)
     rng = np.random.default_rng(0)
-    for x0, y0, x1, y1, tile_map in tiles:
+    for x0, y0, x1, y1, tile in tiles:
+        tile_map = np.asarray(tile)
         pts = np.column_stack([rng.uniform(x0, x1, 200), rng.uniform(y0, y1, 200), np.ones(200)])
         exact = pts @ inverse.T
         exact = exact[:, :2] / exact[:, 2:]

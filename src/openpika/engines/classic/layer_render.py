@@ -89,8 +89,8 @@ def _warp_around(
 
 def _over(dst: np.ndarray, rgba: np.ndarray) -> None:
     """Composite premultiplied ``rgba`` over ``dst`` in place: ``dst = rgb + dst * (1 - alpha)``."""
-    transparency = cv2.bitwise_not(np.ascontiguousarray(rgba[..., 3]))
-    behind = cv2.multiply(dst, cv2.merge([transparency, transparency, transparency]), scale=1.0 / 255.0)
+    transparency = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(rgba, 3)), cv2.COLOR_GRAY2RGB)
+    behind = cv2.multiply(dst, transparency, scale=1.0 / 255.0)
     cv2.add(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), behind, dst=dst)
 
 
@@ -110,11 +110,19 @@ def affine_inverse_map(hom: np.ndarray, width: int, height: int) -> np.ndarray:
 def _affine_at(inverse: np.ndarray, cx: float, cy: float) -> np.ndarray:
     """The 2x3 map (output -> source) matching the perspective map ``inverse`` to first order at
     output point (cx, cy)."""
-    w = float(inverse[2, 0] * cx + inverse[2, 1] * cy + inverse[2, 2])
-    u = float(inverse[0, 0] * cx + inverse[0, 1] * cy + inverse[0, 2]) / w
-    v = float(inverse[1, 0] * cx + inverse[1, 1] * cy + inverse[1, 2]) / w
-    jac = np.array([(inverse[0, :2] - u * inverse[2, :2]) / w, (inverse[1, :2] - v * inverse[2, :2]) / w])
-    return np.hstack([jac, (np.array([u, v]) - jac @ np.array([cx, cy]))[:, None]])
+    return np.array(_affine_terms(inverse.tolist(), cx, cy))
+
+
+def _affine_terms(inverse: list[list[float]], cx: float, cy: float) -> list[list[float]]:
+    """``_affine_at`` in plain floats (it runs for every tile of every frame, where NumPy's
+    per-call overhead on 3x3 arrays costs more than the arithmetic)."""
+    (n0, n1, n2), (m0, m1, m2), (c0, c1, c2) = inverse
+    w = c0 * cx + c1 * cy + c2
+    u = (n0 * cx + n1 * cy + n2) / w
+    v = (m0 * cx + m1 * cy + m2) / w
+    a, b = (n0 - u * c0) / w, (n1 - u * c1) / w
+    c, d = (m0 - v * c0) / w, (m1 - v * c1) / w
+    return [[a, b, u - (a * cx + b * cy)], [c, d, v - (c * cx + d * cy)]]
 
 
 def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
@@ -134,8 +142,10 @@ def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
     w = corners @ c
     if np.any(w <= 0):  # the plane crosses the horizon within the frame: keep the exact map
         return 0, 0
-    jac = np.abs([_affine_at(inverse, x, y)[:, :2] for x, y, _ in corners])
-    jx, jy = float(jac[:, :, 0].max()), float(jac[:, :, 1].max())
+    rows = inverse.tolist()
+    maps = [_affine_terms(rows, x, y) for x, y in ((0.0, 0.0), (width, 0.0), (0.0, height), (width, height))]
+    jx = max(abs(m[r][0]) for m in maps for r in (0, 1))
+    jy = max(abs(m[r][1]) for m in maps for r in (0, 1))
     w_min = float(w.min())
     for nx in range(1, MAX_TILE_COLUMNS + 1):
         for ny in range(1, MAX_TILE_ROWS + 1):
@@ -146,7 +156,8 @@ def _tiling(inverse: np.ndarray, width: int, height: int) -> tuple[int, int]:
     return 0, 0
 
 
-Tile = tuple[int, int, int, int, np.ndarray]  # x0, y0, x1, y1 and the tile's output -> source map
+# x0, y0, x1, y1 and the tile's output -> source map: 2x3 (affine) rows, or the exact 3x3 array
+Tile = tuple[int, int, int, int, "list[list[float]] | np.ndarray"]
 
 
 def _tiles(hom: np.ndarray, width: int, height: int) -> list[Tile]:
@@ -160,8 +171,9 @@ def _tiles(hom: np.ndarray, width: int, height: int) -> list[Tile]:
         return [(0, 0, width, height, inverse)]
     xs = np.linspace(0, width, nx + 1).round().astype(int)
     ys = np.linspace(0, height, ny + 1).round().astype(int)
+    rows = inverse.tolist()
     return [
-        (x0, y0, x1, y1, _affine_at(inverse, (x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0))
+        (x0, y0, x1, y1, _affine_terms(rows, (x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0))
         for y0, y1 in itertools.pairwise(ys.tolist())
         for x0, x1 in itertools.pairwise(xs.tolist())
         if x1 > x0 and y1 > y0
@@ -182,7 +194,12 @@ def _draw(
         x0, y0, x1, y1 = max(rx0, tx0), max(ry0, ty0), min(rx1, tx1), min(ry1, ty1)
         if x1 <= x0 or y1 <= y0:
             continue
-        local = tile_map @ _translate(x0, y0)  # the sub-rectangle's own origin
+        # The sub-rectangle's own origin.
+        if isinstance(tile_map, list):
+            (a, b, c), (d, e, f) = tile_map
+            local = np.array([[a, b, a * x0 + b * y0 + c], [d, e, d * x0 + e * y0 + f]])
+        else:
+            local = tile_map @ _translate(x0, y0)
         warp = cv2.warpAffine if len(local) == 2 else cv2.warpPerspective
         warp(
             image,
