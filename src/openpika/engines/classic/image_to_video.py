@@ -34,7 +34,7 @@ from ..base import Clip, RunContext
 from ..tasks import ImageToVideoTask
 from .atmosphere import Atmosphere, SkyDrift, find_sky
 from .camera import CameraPlan, parse_prompt
-from .camera.trajectory import Pose, Trajectory
+from .camera.trajectory import Pose, Trajectory, plane_homographies
 from .depth import estimate_depth
 from .layer_render import affine_inverse_map, composite
 from .parallax import (
@@ -85,11 +85,12 @@ def _peak_magnification(plan: CameraPlan, task: ImageToVideoTask, src_w: int, sr
             (src_w, src_h),
             (out.width, out.height),
         )
-        for t in np.linspace(0.0, out.seconds, FIT_SAMPLES):
-            hom = shot.framing.homography(shot.trajectory.pose(float(t)), plane.normal)
-            p = hom @ centre
-            jac = (hom[:2, :2] * p[2] - np.outer(p[:2], hom[2, :2])) / (p[2] * p[2])
-            peak = max(peak, float(np.sqrt(abs(np.linalg.det(jac)))) / cover)
+        poses = [shot.trajectory.pose(float(t)) for t in np.linspace(0.0, out.seconds, FIT_SAMPLES)]
+        homs = plane_homographies(poses, plane.normal, shot.framing.k_src, shot.framing.k_out)
+        p = homs @ centre
+        w = p[:, 2, None, None]
+        jac = (homs[:, :2, :2] * w - p[:, :2, None] * homs[:, 2, None, :2]) / (w * w)
+        peak = max(peak, float(np.sqrt(np.abs(np.linalg.det(jac))).max()) / cover)
     return peak
 
 

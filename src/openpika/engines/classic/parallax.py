@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .camera.trajectory import Pose, intrinsics, plane_homography
+from .camera.trajectory import Pose, intrinsics, plane_homographies, plane_homography, pose_maps
 from .plate import clean_plate
 from .resample import PaddedPlane
 
@@ -71,11 +71,19 @@ def output_framing(src_w: int, src_h: int, out_w: int, out_h: int, overscan: flo
     return Framing(k_src, k_out, out_w, out_h)
 
 
-def _frame_inside_source(h_bg: np.ndarray, out_w: int, out_h: int, src_w: int, src_h: int) -> bool:
-    corners = np.array([[0, 0], [out_w - 1, 0], [0, out_h - 1], [out_w - 1, out_h - 1]], np.float64)
-    back = cv2.perspectiveTransform(corners[None], np.linalg.inv(h_bg))[0]
+def _frames_inside_source(homs: np.ndarray, out_w: int, out_h: int, src_w: int, src_h: int) -> bool:
+    """Whether every output frame of the source -> output maps ``homs`` (N, 3, 3) sees only source
+    pixels (its corners, mapped back, lie inside the image)."""
+    corners = np.array(
+        [[0, 0, 1], [out_w - 1, 0, 1], [0, out_h - 1, 1], [out_w - 1, out_h - 1, 1]], np.float64
+    )
+    back = np.linalg.inv(homs) @ corners.T
+    w = back[:, 2]
+    if np.any(w <= 1e-12):  # a corner's ray misses the plane: it sees no source at all
+        return False
+    x, y = back[:, 0] / w, back[:, 1] / w
     return bool(
-        np.all(back >= -0.5) and np.all(back[:, 0] <= src_w - 0.5) and np.all(back[:, 1] <= src_h - 0.5)
+        np.all(x >= -0.5) and np.all(y >= -0.5) and np.all(x <= src_w - 0.5) and np.all(y <= src_h - 0.5)
     )
 
 
@@ -88,13 +96,11 @@ def required_overscan(
     bust leaves the bottom edge) out of view, so it never shows a gap beneath it.
     """
 
+    maps = np.concatenate([pose_maps(poses, n, source_intrinsics(src_w, src_h)) for n in normals])
+
     def fits(overscan: float) -> bool:
         framing = output_framing(src_w, src_h, out_w, out_h, overscan)
-        return all(
-            _frame_inside_source(framing.homography(p, n), out_w, out_h, src_w, src_h)
-            for p in poses
-            for n in normals
-        )
+        return _frames_inside_source(framing.k_out @ maps, out_w, out_h, src_w, src_h)
 
     lo, hi = 1.0, 2.5
     if fits(lo):
@@ -105,6 +111,13 @@ def required_overscan(
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if fits(mid) else (mid, hi)
     return hi
+
+
+def _apply(homs: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (1, K, 2) mapped by each of ``homs`` (N, 3, 3): (N, K, 2)."""
+    ones = np.ones((points.shape[1], 1))
+    mapped = homs @ np.hstack([points[0], ones]).T
+    return np.transpose(mapped[:, :2] / mapped[:, 2:3], (0, 2, 1))
 
 
 def reveal_fraction(
@@ -127,15 +140,14 @@ def reveal_fraction(
         np.float64,
     )[None]
     centre = np.array([[[x0 + w / 2.0, y0 + h / 2.0]]])
-    worst = 0.0
-    for pose in poses:
-        subject_hom = framing.homography(pose, subject.normal)
-        on_subject = cv2.perspectiveTransform(outline, subject_hom)[0]
-        on_background = cv2.perspectiveTransform(outline, framing.homography(pose, background))[0]
-        outward = on_subject - cv2.perspectiveTransform(centre, subject_hom)[0]
-        outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-9)
-        inward_slip = -((on_subject - on_background) * outward).sum(axis=1)
-        worst = max(worst, float(inward_slip.max()))
+    on_subject, centres, on_background = (
+        _apply(plane_homographies(poses, normal, framing.k_src, framing.k_out), points)
+        for normal, points in ((subject.normal, outline), (subject.normal, centre), (background, outline))
+    )
+    outward = on_subject - centres
+    outward /= np.maximum(np.linalg.norm(outward, axis=2, keepdims=True), 1e-9)
+    inward_slip = -((on_subject - on_background) * outward).sum(axis=2)
+    worst = max(0.0, float(inward_slip.max()))
     return worst / min(framing.width, framing.height)
 
 

@@ -169,3 +169,27 @@ def plane_homography(pose: Pose, normal: np.ndarray, k_src: np.ndarray, k_out: n
     move = np.eye(3) - np.outer(pose.centre, normal)
     h = k_pose @ pose.rotation.T @ move @ np.linalg.inv(k_src)
     return h / h[2, 2]
+
+
+def plane_homographies(
+    poses: list[Pose], normal: np.ndarray, k_src: np.ndarray, k_out: np.ndarray
+) -> np.ndarray:
+    """``plane_homography`` for many poses at once, shape (len(poses), 3, 3): fitting a shot to an
+    image tries a few thousand of them, where one NumPy call per 3x3 product would dominate."""
+    h = k_out @ pose_maps(poses, normal, k_src)
+    return h / h[:, 2:3, 2:3]
+
+
+def pose_maps(poses: list[Pose], normal: np.ndarray, k_src: np.ndarray) -> np.ndarray:
+    """The part of each pose's homography that does not depend on the output's intrinsics:
+    ``plane_homography`` is ``k_out @`` this, up to scale (the pose's zoom scales ``k_out``'s focal
+    length, which is ``k_out @ diag(zoom, zoom, 1)``)."""
+    centres = np.array([pose.centre for pose in poses], dtype=np.float64)
+    rotations_t = np.array([pose.rotation.T for pose in poses], dtype=np.float64)
+    focal = np.array([pose.focal for pose in poses], dtype=np.float64)
+    zoom = np.zeros((len(poses), 3, 3))
+    zoom[:, 0, 0] = zoom[:, 1, 1] = focal
+    zoom[:, 2, 2] = 1.0
+    move = np.eye(3)[None] - centres[:, :, None] * np.asarray(normal, dtype=np.float64)[None, None, :]
+    result: np.ndarray = zoom @ rotations_t @ move @ np.linalg.inv(k_src)
+    return result
