@@ -253,23 +253,21 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
     first = layers[0]
     first_hom = framing.homography(pose, first.normal) @ _translate(*first.offset)
     if affine:
-        frame = cv2.warpAffine(
+        frame: np.ndarray = cv2.warpAffine(
             first.rgb,
             affine_inverse_map(first_hom, w, h),
             (w, h),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_REFLECT101,
         )
-    else:
-        holes = [
-            span
+    spans: list[list[tuple[int, int, int, int]]] = [[] for _ in layers[1:]]
+    if not affine:
+        spans = [
+            _covered_spans(layer, framing.homography(pose, layer.normal) @ _translate(*layer.offset), w, h)
             for layer in layers[1:]
-            for span in _covered_spans(
-                layer, framing.homography(pose, layer.normal) @ _translate(*layer.offset), w, h
-            )
         ]
-        frame = _warp_around(first.rgb, first_hom, (w, h), _disjoint(holes))
-    for layer in layers[1:]:
+        frame = _warp_around(first.rgb, first_hom, (w, h), _disjoint([s for own in spans for s in own]))
+    for layer, opaque in zip(layers[1:], spans, strict=True):
         hom = framing.homography(pose, layer.normal) @ _translate(*layer.offset)
         lh, lw = layer.rgb.shape[:2]
         corners = np.array([[[0, 0], [lw, 0], [0, lh], [lw, lh]]], np.float64)
@@ -279,5 +277,35 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
         if bx1 <= bx0 or by1 <= by0:
             continue
         warped = _warp_layer(layer, _translate(-bx0, -by0) @ hom, (bx1 - bx0, by1 - by0))
-        _over(frame[by0:by1, bx0:bx1], warped)
+        _over_around(frame, (bx0, by0, bx1, by1), warped, opaque)
     return frame
+
+
+def _over_around(
+    frame: np.ndarray,
+    box: tuple[int, int, int, int],
+    rgba: np.ndarray,
+    opaque: list[tuple[int, int, int, int]],
+) -> None:
+    """``_over`` of ``rgba`` onto ``frame``'s ``box`` (x0, y0, x1, y1), except that where the layer
+    is known to be opaque (``opaque``: output rectangles ``(y0, y1, x0, x1)``, sorted by row) its
+    colour is copied instead of blended."""
+    bx0, by0, bx1, by1 = box
+
+    def blend(y0: int, y1: int, x0: int, x1: int) -> None:
+        if y1 > y0 and x1 > x0:
+            _over(frame[y0:y1, x0:x1], rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
+
+    row = by0
+    for y0, y1, x0, x1 in opaque:
+        y0, y1, x0, x1 = max(y0, row), min(y1, by1), max(x0, bx0), min(x1, bx1)
+        if y1 <= y0 or x1 <= x0:
+            continue
+        blend(row, y0, bx0, bx1)
+        blend(y0, y1, bx0, x0)
+        cv2.cvtColor(
+            rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0], cv2.COLOR_RGBA2RGB, dst=frame[y0:y1, x0:x1]
+        )
+        blend(y0, y1, x1, bx1)
+        row = y1
+    blend(row, by1, bx0, bx1)
