@@ -266,7 +266,8 @@ def _guided_upsample(
     """Fast guided filter (He & Sun 2015): coefficients at low resolution, applied at full."""
     h, w = image.shape[:2]
     sh, sw = alpha_small.shape
-    guide_full = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    guide_full = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    guide_full /= 255.0
     guide = cv2.resize(guide_full, (sw, sh), interpolation=cv2.INTER_AREA)
     ksize = (2 * radius + 1, 2 * radius + 1)
     mean_i = cv2.blur(guide, ksize)
@@ -277,7 +278,11 @@ def _guided_upsample(
     b = mean_p - a * mean_i
     a = cv2.resize(cv2.blur(a, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(cv2.blur(b, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(a * guide_full + b, 0.0, 1.0).astype(np.float32)
+    alpha: np.ndarray = (
+        a * guide_full
+    )  # in place from here: full-size temporaries cost more than the arithmetic
+    alpha += b
+    return np.clip(alpha, 0.0, 1.0, out=alpha)
 
 
 def find_subject(image: np.ndarray, seed: int = 0) -> Subject:
@@ -305,13 +310,15 @@ def find_subject(image: np.ndarray, seed: int = 0) -> Subject:
     soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), 0.8)
     alpha = _guided_upsample(soft, image) if scale < 1.0 else soft
     # Sharpen the guided result's ramp a little so the matte is soft only across a few pixels.
-    alpha = np.clip((alpha - 0.5) * 1.6 + 0.5, 0.0, 1.0).astype(np.float32)
-    mask = alpha >= 0.5
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
+    alpha = alpha.astype(np.float32, copy=scale >= 1.0)
+    alpha -= 0.5
+    alpha *= 1.6
+    alpha += 0.5
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    bbox = Box(*cv2.boundingRect((alpha >= 0.5).view(np.uint8)))
+    if bbox.w == 0:
         alpha = cv2.resize(_fallback_mask(*small.shape[:2]).astype(np.float32), (w, h))
-        ys, xs = np.nonzero(alpha >= 0.5)
-    bbox = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        bbox = Box(*cv2.boundingRect((alpha >= 0.5).view(np.uint8)))
     inv = 1.0 / scale
     return Subject(
         alpha=alpha,
