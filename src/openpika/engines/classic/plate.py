@@ -111,12 +111,12 @@ def clean_plate(
     )
     if detail_depth is None or detail_depth > 0:
         fill_box += _mirrored_detail(image, hole, detail_depth)[y0:y1, x0:x1]
-    hole_box = hole[y0:y1, x0:x1].astype(np.float32)
-    feather = cv2.GaussianBlur(hole_box, (0, 0), sigma)
-    feather = np.maximum(feather, hole_box * mask[y0:y1, x0:x1])[..., None]
-    photo = image[y0:y1, x0:x1]
-    out = photo.astype(np.float32) * (1.0 - feather) + fill_box * feather
+    feather = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32), (0, 0), sigma)
+    feather[mask[y0:y1, x0:x1]] = 1.0  # the subject itself is all fill (the hole holds it)
+    photo = image[y0:y1, x0:x1].astype(np.float32)
+    # photo + (fill - photo) * feather, rounded: where the feather is ~0 this is the photo exactly
+    # (a change under half a level rounds away), so untouched pixels stay bit-exact.
+    out = cv2.multiply(cv2.subtract(fill_box, photo), cv2.merge([feather, feather, feather]))
     plate = image.copy()
-    # Untouched pixels stay bit-exact (no rounding drift far from the subject).
-    plate[y0:y1, x0:x1] = np.where(feather > 1e-3, np.clip(out + 0.5, 0, 255), photo).astype(np.uint8)
+    plate[y0:y1, x0:x1] = cv2.add(out, photo, dtype=cv2.CV_8U)
     return plate
