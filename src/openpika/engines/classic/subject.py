@@ -162,9 +162,16 @@ def _saliency_prior(small: np.ndarray, seed: int) -> np.ndarray:
     cv2.setRNGSeed(seed % 2**31)  # a C int; k-means++ draws from OpenCV's RNG
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 15, 1.0)
     _, _, centres = cv2.kmeans(border, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
-    dist = np.full((h, w), np.inf, np.float32)
+    # Distance to the nearest border colour: squared distances per channel plane (the same float32
+    # sums as a norm over the colour axis, without its strided reduction), one square root.
+    planes = cv2.split(lab)
+    nearest = np.full((h, w), np.inf, np.float32)
     for c in centres:
-        dist = np.minimum(dist, np.linalg.norm(lab - c, axis=2))
+        total = np.square(planes[0] - c[0])
+        total += np.square(planes[1] - c[1])
+        total += np.square(planes[2] - c[2])
+        np.minimum(nearest, total, out=nearest)
+    dist = np.sqrt(nearest)
     dist /= max(1e-6, float(np.percentile(dist, 99)))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     centre = np.exp(-(((xs - w / 2) / (0.42 * w)) ** 2 + ((ys - h * 0.55) / (0.5 * h)) ** 2))
