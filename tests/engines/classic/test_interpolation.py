@@ -11,6 +11,7 @@ from skimage import data
 from openpika.engines.base import RunContext
 from openpika.engines.classic.interpolation import PairInterpolator, bidirectional_flow
 from openpika.engines.classic.interpolation.relatedness import assess
+from openpika.engines.classic.interpolation.synthesis import _HYPOTHESIS_SHARE
 from openpika.engines.classic.interpolation.timing import time_curves
 from openpika.engines.classic.interpolation.transitions import DesignedTransition, transition_from_prompt
 from openpika.engines.classic.keyframes import plan_transition, render_keyframes
@@ -170,7 +171,7 @@ def test_per_pixel_flow_choice_keeps_the_candidate_whose_samples_agree() -> None
     truth_b = -truth_a
     still = np.zeros((h, w, 2), np.float32)
     for candidates in ([(still, still), (truth_a, truth_b)], [(truth_a, truth_b), (still, still)]):
-        to_a, to_b, _ = interpolator._select(candidates)
+        to_a, to_b = interpolator._select(candidates)[:2]
         inner = (slice(10, -10), slice(10, -10))
         chose_truth = np.isclose(to_a[inner][..., 0], truth_a[inner][..., 0]) & np.isclose(
             to_b[inner][..., 0], truth_b[inner][..., 0]
@@ -197,6 +198,34 @@ def test_a_camera_zoom_between_keyframes_does_not_tear() -> None:
     assert 10 * np.log10(255**2 / mse) > 30.0
 
 
+def _luma_samples(
+    interpolator: PairInterpolator, to_a: np.ndarray, to_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The working-resolution luma of A and B sampled along a pair of offsets to time t."""
+    flow = interpolator.flow
+    return interpolator._sample(flow.gray_a, to_a), interpolator._sample(flow.gray_b, to_b)
+
+
+def test_other_hypotheses_move_the_frame_only_where_they_differ_from_the_choice() -> None:
+    def level(value: int) -> np.ndarray:
+        return np.full((8, 8), value, np.uint8)
+
+    share = np.full((8, 8), 0.5, np.float32)
+    chosen = (level(10), level(20))
+    # The same samples along every candidate: nothing to hedge.
+    same = PairInterpolator._spread([chosen, chosen, chosen], chosen, share)
+    assert not same.any()
+    # Candidates whose frames differ: the frame moves towards their mean (A 30, B 40 against the
+    # chosen 10 and 20), by _HYPOTHESIS_SHARE, in quarter levels.
+    hypotheses = [chosen, (level(30), level(40)), (level(50), level(60))]
+    spread = PairInterpolator._spread(hypotheses, chosen, share)
+    assert np.all(spread == round(4 * _HYPOTHESIS_SHARE * 20))
+    # Where B carries the pixel alone, only B's samples count.
+    hypotheses = [chosen, (level(10), level(50)), (level(10), level(50))]
+    spread = PairInterpolator._spread(hypotheses, chosen, np.ones_like(share))
+    assert np.all(spread == round(4 * _HYPOTHESIS_SHARE * 20))
+
+
 def test_a_blurred_frame_is_mixed_in_only_where_the_warped_keyframes_disagree() -> None:
     astronaut = _fit(data.astronaut())
     shifted = PairInterpolator(astronaut, np.roll(astronaut, 6, axis=1))
@@ -204,15 +233,15 @@ def test_a_blurred_frame_is_mixed_in_only_where_the_warped_keyframes_disagree() 
     to_a = np.zeros((*shifted.flow.forward.shape[:2], 2), np.float32)
     to_a[..., 0] = -3 * shifted.flow.size[0] / SIZE[0]
     share = np.full(to_a.shape[:2], 0.5, np.float32)
-    amount = shifted._uncertainty(to_a, -to_a, share)
+    amount = shifted._uncertainty(_luma_samples(shifted, to_a, -to_a), share)
     assert amount is None or float(amount[:, 30:-30].max()) < 0.05
     # Unrelated content under a forced morph: the samples disagree nearly everywhere.
     forced = PairInterpolator(astronaut, _fit(data.coffee()))
     still = np.zeros_like(to_a)
-    amount = forced._uncertainty(still, still, share)
+    amount = forced._uncertainty(_luma_samples(forced, still, still), share)
     assert amount is not None and float(np.mean(amount > 0.2)) > 0.5
     # A sample that carries a pixel alone (share 0 or 1) is never blurred.
-    alone = forced._uncertainty(still, still, np.zeros_like(share))
+    alone = forced._uncertainty(_luma_samples(forced, still, still), np.zeros_like(share))
     assert alone is None
 
 
@@ -234,7 +263,7 @@ def test_propagation_gives_a_smeared_motion_boundary_its_neighbours_motion() -> 
     to_a = np.zeros((h, w, 2), np.float32)
     to_a[40:140, :, 0] = -6.0 * np.clip((columns - 58) / 16, 0, 1)
     to_a[40:140, 166:, 0] = 0.0  # beyond the object's right edge: background
-    to_a_after, to_b_after = interpolator._propagate(to_a, -to_a)
+    to_a_after, to_b_after = interpolator._propagate(interpolator._select([(to_a, -to_a)]))[:2]
     band = (slice(50, 130), slice(68, 74))
     before = float(np.mean(np.abs(to_a[band][..., 0] - truth[band[1]])))
     after = float(np.mean(np.abs(to_a_after[band][..., 0] - truth[band[1]])))
