@@ -24,7 +24,6 @@ import numpy as np
 
 POSITION_TOLERANCE = 1.0 / 32.0  # source pixels; warpAffine itself rounds positions to 1/32 px
 MAX_MARGIN = 64  # extra leading output pixels tried per axis (at most ~9 % more pixels at 720p)
-_MARGINS = np.arange(MAX_MARGIN + 1)
 _TRAIL = 4  # mirrored pixels after the last row and column: the region may reach a pixel past the edge
 
 
@@ -56,31 +55,26 @@ def _axis_grid(scale: float, offset: float, out_len: int, src_len: int) -> tuple
     Wanted: output pixel ``x`` reads source position ``scale * x + offset``. Resizing the region
     ``[start, start + length)`` by ``1 / scale`` and dropping ``k`` leading pixels reads
     ``start + (x + k + 0.5) * scale - 0.5``, so ``start`` must be a whole number close to
-    ``offset - (k + 0.5) * scale + 0.5``.
+    ``offset - (k + 0.5) * scale + 0.5``. (Plain floats, first ``k`` first: it runs six times a
+    frame, and the usable ``k`` is usually small.)
     """
     if not 0.05 < scale < 20.0:
         return None
-    starts = offset - (_MARGINS + 0.5) * scale + 0.5
-    whole = np.round(starts)
-    # cv2.resize makes round(length / scale) pixels, of which k + out_len are needed; and the
-    # region must hold the bilinear neighbour of the last sample.
-    last_sample = whole + (_MARGINS + out_len - 0.5) * scale - 0.5
-    lengths = np.maximum(
-        np.ceil((_MARGINS + out_len - 0.5) * scale - 1e-9), np.floor(last_sample) + 2 - whole
-    )
-    usable = np.flatnonzero(
-        (np.abs(starts - whole) <= POSITION_TOLERANCE)
-        & (whole >= 0)
-        & (whole + lengths <= src_len)
+    for k in range(MAX_MARGIN + 1):
+        start = offset - (k + 0.5) * scale + 0.5
+        whole = round(start)
         # The first kept sample must not sit before the region's first pixel: cv2.resize clamps
         # there (it repeats the edge pixel) where the plane has a real neighbour. Only a magnifying
         # map (scale < 1) with no dropped pixels reaches back that far.
-        & ((_MARGINS + 0.5) * scale >= 0.5)
-    )
-    if usable.size == 0:
-        return None
-    k = int(usable[0])
-    return int(whole[k]), int(lengths[k]), k
+        if abs(start - whole) > POSITION_TOLERANCE or whole < 0 or (k + 0.5) * scale < 0.5:
+            continue
+        # cv2.resize makes round(length / scale) pixels, of which k + out_len are needed; and the
+        # region must hold the bilinear neighbour of the last sample.
+        last_sample = whole + (k + out_len - 0.5) * scale - 0.5
+        length = max(math.ceil((k + out_len - 0.5) * scale - 1e-9), math.floor(last_sample) + 2 - whole)
+        if whole + length <= src_len:
+            return whole, length, k
+    return None
 
 
 def warp_affine_linear(source: PaddedPlane, matrix: np.ndarray, dst: np.ndarray) -> None:
