@@ -11,7 +11,7 @@ import pytest
 from skimage import data
 
 from openpika.engines.base import RunContext
-from openpika.engines.classic import depth
+from openpika.engines.classic import depth, image_to_video
 from openpika.engines.classic.image_to_video import render_image_to_video
 from openpika.engines.classic.subject import Box, Subject
 from openpika.engines.tasks import ImageToVideoTask, OutputSpec
@@ -76,6 +76,7 @@ def known_subject(monkeypatch: pytest.MonkeyPatch) -> None:
         return Subject(alpha=alpha, bbox=Box(170, 105, 141, 141))
 
     monkeypatch.setattr(depth, "find_subject", find_subject)
+    monkeypatch.setattr(image_to_video, "find_subject", find_subject)
 
 
 def _blob_centres(
@@ -267,3 +268,28 @@ def test_clouds_drift_in_the_sky_only() -> None:
     assert np.array_equal(first[120:], last[120:])  # the field did not
     still = _frames(_task(image, "static shot of a field under a cloudy sky", size=(300, 200)))
     assert np.array_equal(still[0], still[-1])  # not asked: nothing drifts
+
+
+def test_a_rejected_subject_leaves_one_plane_and_drops_the_layer_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The plate and the subject layer start on helper threads before the depth cues are weighed;
+    # when the cues reject the matte, the clip is the single tilted plane and nothing leaks.
+    image, _, _ = _scene()
+
+    def cut_through_the_wall(image: np.ndarray, seed: int = 0) -> Subject:
+        alpha = np.zeros(image.shape[:2], np.float32)
+        alpha[20:150, 300:460] = 1.0
+        return Subject(alpha=alpha, bbox=Box(300, 20, 160, 130))
+
+    monkeypatch.setattr(image_to_video, "find_subject", cut_through_the_wall)
+    logs: list[str] = []
+    task = _task(image, "slow dolly in", size=(240, 160))
+    frames = _frames(task, RunContext(on_log=lambda message, level: logs.append(message)))
+    assert any("depth: subject none" in line for line in logs)
+    assert len(frames) == 24 and frames[0].shape == (160, 240, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(frames, _frames(task), strict=True))
+    for thread in threading.enumerate():  # the dropped plate and subject layer finish and go
+        if thread.name.startswith("openpika-layers"):
+            thread.join(timeout=5.0)
+            assert not thread.is_alive()

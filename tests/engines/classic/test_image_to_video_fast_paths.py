@@ -140,3 +140,55 @@ def test_tiled_warps_follow_the_perspective_map(perspective: tuple[float, float]
     affine_tiles = all(len(tile[4]) == 2 for tile in tiles)
     assert affine_tiles == (perspective != (0.0, 2e-4))
     assert (len(tiles) == 1) == (perspective in ((0.0, 0.0), (0.0, 2e-4)))
+
+
+def test_batched_homographies_match_one_at_a_time() -> None:
+    # Shot fitting evaluates thousands of plane homographies at once; each must be the one a frame
+    # is drawn with.
+    from openpika.engines.classic.camera import parse_prompt
+    from openpika.engines.classic.camera.trajectory import Trajectory, plane_homographies, plane_homography
+    from openpika.engines.classic.parallax import output_framing
+
+    framing = output_framing(900, 600, 480, 320, 1.2)
+    for prompt in ("orbit left while tilting up", "dolly zoom", "truck right then zoom in, handheld"):
+        trajectory = Trajectory(parse_prompt(prompt, "", 3), 5.0, pivot=(0.1, -0.05, 1.3), seed=3)
+        poses = [trajectory.pose(t) for t in np.linspace(0.0, 5.0, 9)]
+        for normal in (np.array([0.0, 0.0, 1.0]), np.array([0.0, 3e-4, 0.3])):
+            batched = plane_homographies(poses, normal, framing.k_src, framing.k_out)
+            single = np.array([plane_homography(p, normal, framing.k_src, framing.k_out) for p in poses])
+            assert np.allclose(batched, single, rtol=1e-9, atol=1e-9)
+            assert np.abs(batched - batched[0]).max() > 1e-3  # the camera moved
+
+
+def test_decontamination_matches_box_filter_reference() -> None:
+    # The soft edge of a red disc photographed over blue takes the disc's colour, as the plain
+    # box-filter formulation (mean solid colour in the smallest window holding some) gives it.
+    from openpika.engines.classic.parallax import DECONTAMINATION_WINDOWS, _decontaminate
+
+    h, w = 200, 260
+    alpha = np.zeros((h, w), np.float32)
+    cv2.circle(alpha, (120, 100), 60, 1.0, -1, cv2.LINE_AA)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 4.0)
+    rng = np.random.default_rng(2)
+    red = np.clip(np.array([200.0, 40, 30]) + rng.normal(0, 12, (h, w, 3)), 0, 255)
+    blue = np.array([30.0, 60, 210])
+    rgb = (red * alpha[..., None] + blue * (1 - alpha[..., None])).astype(np.uint8)
+
+    solid = (alpha >= 0.92).astype(np.float32)
+    reference = rgb.astype(np.float32)
+    pending = (alpha >= 0.5 / 255) & (alpha < 0.92)
+    for size in DECONTAMINATION_WINDOWS:
+        weight = cv2.blur(solid, (size, size))
+        take = pending & (weight > 0.02)
+        mean = cv2.blur(rgb.astype(np.float32) * solid[..., None], (size, size))
+        reference[take] = mean[take] / weight[take][:, None]
+        pending &= ~take
+    reference = np.clip(reference, 0, 255).astype(np.uint8)
+
+    out = _decontaminate(rgb, alpha)
+    assert np.abs(out.astype(int) - reference).max() <= 1
+    edge = (alpha > 0.1) & (alpha < 0.6)
+    # Purple (red mixed with the old blue background) before, red after.
+    assert rgb[edge][:, 2].mean() > 100 and out[edge][:, 2].mean() < 60
+    untouched = (alpha < 0.5 / 255) | (alpha >= 0.92)
+    assert np.array_equal(out[untouched], rgb[untouched])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from openpika.engines.classic import subject as subject_module
 from openpika.engines.classic.plate import clean_plate
 from openpika.engines.classic.subject import Box, estimated_eyes, find_subject
 
@@ -101,3 +102,37 @@ def test_clean_plate_detail_depth_keeps_texture_only_near_the_border() -> None:
     assert texture(banded, *band) > 0.8 * texture(full, *band)  # along the border: the same texture
     outside = ~cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     assert np.array_equal(banded[outside], image[outside])  # untouched away from the hole
+
+
+class _InlineExecutor:
+    """A stand-in for ThreadPoolExecutor that runs each job at once on the calling thread."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _InlineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@pytest.mark.parametrize("photo", ["coffee", "astronaut", "chelsea"])
+def test_segmenting_beside_the_face_cascades_gives_the_sequential_matte(
+    photo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GrabCut starts on a helper thread (guessing "no face") while the cascades run; its GMMs are
+    # seeded from OpenCV's random generator, which must be per thread for this to be the same matte.
+    image = _small(getattr(data, photo)())
+    beside = find_subject(image, seed=4)
+    monkeypatch.setattr(subject_module, "ThreadPoolExecutor", _InlineExecutor)
+    alone = find_subject(image, seed=4)
+    assert np.array_equal(beside.alpha, alone.alpha)
+    assert (beside.bbox, beside.faces, beside.face_kind) == (alone.bbox, alone.faces, alone.face_kind)
