@@ -3,8 +3,9 @@
 OpenCV's warps release the GIL, so helper threads rendering upcoming frames while the encoder
 converts and hands frames to x264 keep both cores busy. Frames still come out strictly in order
 and each is a pure function of its index, so the output never depends on thread timing.
-OpenCV's own thread pool is turned down to one thread meanwhile: on two busy cores its fork/join
-per call costs more than it gains, and the frame-level pipeline already gives the parallelism.
+OpenCV's own thread pool is turned down to one thread meanwhile (``opencv_threads``): on two busy
+cores its fork/join per call costs more than it gains, and the frame-level pipeline already gives
+the parallelism.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import cv2
 import numpy as np
+
+from .opencv_threads import single_threaded_opencv
 
 WORKERS = 2
 AHEAD = 4  # frames in flight; bounds memory to a few frames
@@ -26,19 +28,17 @@ def prefetched(render: Callable[[int], np.ndarray], count: int) -> Iterator[np.n
     Closing the iterator (or an exception in the consumer, e.g. a cancel) drops the frames not
     yet started and waits only for the ones being drawn.
     """
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="openpika-render")
-    pending: deque[Future[np.ndarray]] = deque()
-    submitted = 0
-    try:
-        while submitted < count or pending:
-            while submitted < count and len(pending) < AHEAD:
-                pending.append(pool.submit(render, submitted))
-                submitted += 1
-            yield pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True)
-        cv2.setNumThreads(threads)
+    with single_threaded_opencv():
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="openpika-render")
+        pending: deque[Future[np.ndarray]] = deque()
+        submitted = 0
+        try:
+            while submitted < count or pending:
+                while submitted < count and len(pending) < AHEAD:
+                    pending.append(pool.submit(render, submitted))
+                    submitted += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)

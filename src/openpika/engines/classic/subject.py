@@ -30,6 +30,8 @@ from typing import Literal, NamedTuple
 import cv2
 import numpy as np
 
+from .opencv_threads import single_threaded_opencv
+
 ANALYSIS_LONG_SIDE = 320
 FaceKind = Literal["human", "cat", "none"]
 
@@ -305,15 +307,10 @@ def find_subject(image: np.ndarray, seed: int = 0) -> Subject:
     # face, while the face cascades run beside it on the other core; a face found means segmenting
     # again with it. (OpenCV's random generator, which seeds GrabCut, is per thread: the guess is
     # the mask a sequential run gives. OpenCV's own threads would only fight over the two cores.)
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            guess = pool.submit(_segment, small, [], seed)
-            faces_s, eyes_s, kind = detect_faces(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-            hard = _segment(small, faces_s, seed) if faces_s else guess.result()
-    finally:
-        cv2.setNumThreads(threads)
+    with single_threaded_opencv(), ThreadPoolExecutor(max_workers=1) as pool:
+        guess = pool.submit(_segment, small, [], seed)
+        faces_s, eyes_s, kind = detect_faces(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        hard = _segment(small, faces_s, seed) if faces_s else guess.result()
     soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), 0.8)
     alpha = _guided_upsample(soft, image) if scale < 1.0 else soft
     # Sharpen the guided result's ramp a little so the matte is soft only across a few pixels.
