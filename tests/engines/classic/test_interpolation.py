@@ -10,8 +10,8 @@ from skimage import data
 
 from openpika.engines.base import RunContext
 from openpika.engines.classic.interpolation import PairInterpolator, bidirectional_flow
+from openpika.engines.classic.interpolation.fields import hypothesis_spread
 from openpika.engines.classic.interpolation.relatedness import assess
-from openpika.engines.classic.interpolation.synthesis import _HYPOTHESIS_SHARE
 from openpika.engines.classic.interpolation.timing import time_curves
 from openpika.engines.classic.interpolation.transitions import DesignedTransition, transition_from_prompt
 from openpika.engines.classic.keyframes import plan_transition, render_keyframes
@@ -213,17 +213,17 @@ def test_other_hypotheses_move_the_frame_only_where_they_differ_from_the_choice(
     share = np.full((8, 8), 0.5, np.float32)
     chosen = (level(10), level(20))
     # The same samples along every candidate: nothing to hedge.
-    same = PairInterpolator._spread([chosen, chosen, chosen], chosen, share)
+    same = hypothesis_spread([chosen, chosen, chosen], chosen, share, 0.4)
     assert not same.any()
     # Candidates whose frames differ: the frame moves towards their mean (A 30, B 40 against the
-    # chosen 10 and 20), by _HYPOTHESIS_SHARE, in quarter levels.
+    # chosen 10 and 20), by the given amount, in quarter levels.
     hypotheses = [chosen, (level(30), level(40)), (level(50), level(60))]
-    spread = PairInterpolator._spread(hypotheses, chosen, share)
-    assert np.all(spread == round(4 * _HYPOTHESIS_SHARE * 20))
+    spread = hypothesis_spread(hypotheses, chosen, share, 0.4)
+    assert np.all(spread == round(4 * 0.4 * 20))
     # Where B carries the pixel alone, only B's samples count.
     hypotheses = [chosen, (level(10), level(50)), (level(10), level(50))]
-    spread = PairInterpolator._spread(hypotheses, chosen, np.ones_like(share))
-    assert np.all(spread == round(4 * _HYPOTHESIS_SHARE * 20))
+    spread = hypothesis_spread(hypotheses, chosen, np.ones_like(share), 0.4)
+    assert np.all(spread == round(4 * 0.4 * 20))
 
 
 def test_a_blurred_frame_is_mixed_in_only_where_the_warped_keyframes_disagree() -> None:

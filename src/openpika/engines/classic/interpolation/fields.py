@@ -1,6 +1,6 @@
 """Flow-field and blending helpers for ``synthesis``: shifting and measuring fields, the
 bidirectional projection to time t, when the per-pixel choice is safe, the colour gain between
-keyframes, and an unbiased per-pixel mix."""
+keyframes, an unbiased per-pixel mix, and the hedge of the choice over its hypotheses."""
 
 from __future__ import annotations
 
@@ -91,3 +91,36 @@ def colour_gain(image_a: np.ndarray, image_b: np.ndarray, flow: PairFlow) -> np.
     mean_a = np.array(cv2.mean(small_a, mask=matched)[:3])
     gain = np.clip(mean_b / np.maximum(mean_a, 1.0), 0.5, 2.0)
     return gain if float(np.abs(gain - 1.0).max()) > GAIN_TOLERANCE else None
+
+
+def hypothesis_spread(
+    hypotheses: list[tuple[np.ndarray, np.ndarray]],
+    chosen: tuple[np.ndarray, np.ndarray],
+    share_b: np.ndarray,
+    amount: float,
+) -> np.ndarray:
+    """What moves the frame's luma ``amount`` of the way from the chosen pair of offsets to time t
+    to the mean of the frames the candidate pairs would give (working resolution, int16 in
+    quarter levels; the full-resolution frame adds it to every channel). ``hypotheses`` and
+    ``chosen``: luma samples (A, B) along each candidate pair and along the chosen one;
+    ``share_b``: B's share of the mix per pixel.
+
+    The per-pixel choice is a guess too: at large motion a wrong candidate often wins by chance
+    (two flat samples agree), and at small motion a right one often wins only narrowly. The
+    expected error of a guess shrinks when the other plausible frames are mixed in (a
+    multi-hypothesis estimate): where the candidates agree nothing changes, where they differ the
+    frame takes a little of each instead of one sharp, possibly wrong, copy (20 positions per k:
+    +0.06 / +0.09 / +0.08 / +0.04 / +0.04 dB at k = 1 / 2 / 4 / 8 / 12). At working resolution,
+    the full-resolution frame keeps the chosen pair's finer detail; on luma alone, the choice's
+    samples serve (RGB samples: within 0.01 dB, at eight more remaps a frame).
+    """
+    differences = []
+    for side, own in enumerate(chosen):
+        total = np.zeros(own.shape, np.int16)
+        for samples in hypotheses:
+            total = cv2.add(total, samples[side], dtype=cv2.CV_16S)
+        # The sum over the hypotheses less as many copies of the chosen sample (exact in int16).
+        differences.append(cv2.addWeighted(total, 1.0, own, -len(hypotheses), 0.0, dtype=cv2.CV_32F))
+    difference_a, difference_b = differences
+    spread = difference_a + (difference_b - difference_a) * share_b
+    return np.rint(spread * (4.0 * amount / len(hypotheses))).astype(np.int16)
