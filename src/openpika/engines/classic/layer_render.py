@@ -72,19 +72,32 @@ def _warp_around(
     if not holes:
         return _warp(image, hom, size, cv2.BORDER_REFLECT101)
     out = np.empty((h, w, *image.shape[2:]), image.dtype)
-    rects: list[tuple[int, int, int, int]] = []
-    row = 0
-    for y0, y1, x0, x1 in holes:
-        if y0 > row:
-            rects.append((row, y0, 0, w))
-        rects += [(y0, y1, 0, x0), (y0, y1, x1, w)]
-        row = y1
-    if row < h:
-        rects.append((row, h, 0, w))
     tiles = _tiles(hom, w, h)
-    for y0, y1, x0, x1 in rects:
+    for y0, y1, x0, x1 in _split((0, 0, w, h), holes)[0]:
         _draw(image, tiles, (x0, y0, x1, y1), out, cv2.BORDER_REFLECT101)
     return out
+
+
+Span = tuple[int, int, int, int]  # y0, y1, x0, x1 (output rows, then columns)
+
+
+def _split(box: tuple[int, int, int, int], holes: list[Span]) -> tuple[list[Span], list[Span]]:
+    """``box`` (x0, y0, x1, y1) split by ``holes`` (sorted by row, no two sharing rows) into the
+    rectangles around them (full-width runs of rows, and each holed band's two sides) and the
+    holes' parts inside it."""
+    bx0, by0, bx1, by1 = box
+    around: list[Span] = []
+    inside: list[Span] = []
+    row = by0
+    for y0, y1, x0, x1 in holes:
+        y0, y1, x0, x1 = max(y0, row), min(y1, by1), max(x0, bx0), min(x1, bx1)
+        if y1 <= y0 or x1 <= x0:
+            continue
+        around += [(row, y0, bx0, bx1), (y0, y1, bx0, x0), (y0, y1, x1, bx1)]
+        inside.append((y0, y1, x0, x1))
+        row = y1
+    around.append((row, by1, bx0, bx1))
+    return [r for r in around if r[1] > r[0] and r[3] > r[2]], inside
 
 
 def _over(dst: np.ndarray, rgba: np.ndarray) -> None:
@@ -260,15 +273,12 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_REFLECT101,
         )
-    spans: list[list[tuple[int, int, int, int]]] = [[] for _ in layers[1:]]
+    homs = [framing.homography(pose, layer.normal) @ _translate(*layer.offset) for layer in layers[1:]]
+    spans: list[list[Span]] = [[] for _ in layers[1:]]
     if not affine:
-        spans = [
-            _covered_spans(layer, framing.homography(pose, layer.normal) @ _translate(*layer.offset), w, h)
-            for layer in layers[1:]
-        ]
+        spans = [_covered_spans(layer, hom, w, h) for layer, hom in zip(layers[1:], homs, strict=True)]
         frame = _warp_around(first.rgb, first_hom, (w, h), _disjoint([s for own in spans for s in own]))
-    for layer, opaque in zip(layers[1:], spans, strict=True):
-        hom = framing.homography(pose, layer.normal) @ _translate(*layer.offset)
+    for layer, hom, opaque in zip(layers[1:], homs, spans, strict=True):
         lh, lw = layer.rgb.shape[:2]
         corners = np.array([[[0, 0], [lw, 0], [0, lh], [lw, lh]]], np.float64)
         box = cv2.perspectiveTransform(corners, hom)[0]
@@ -282,30 +292,14 @@ def composite(layers: list[Layer], pose: Pose, framing: Framing, *, affine: bool
 
 
 def _over_around(
-    frame: np.ndarray,
-    box: tuple[int, int, int, int],
-    rgba: np.ndarray,
-    opaque: list[tuple[int, int, int, int]],
+    frame: np.ndarray, box: tuple[int, int, int, int], rgba: np.ndarray, opaque: list[Span]
 ) -> None:
     """``_over`` of ``rgba`` onto ``frame``'s ``box`` (x0, y0, x1, y1), except that where the layer
-    is known to be opaque (``opaque``: output rectangles ``(y0, y1, x0, x1)``, sorted by row) its
-    colour is copied instead of blended."""
-    bx0, by0, bx1, by1 = box
-
-    def blend(y0: int, y1: int, x0: int, x1: int) -> None:
-        if y1 > y0 and x1 > x0:
-            _over(frame[y0:y1, x0:x1], rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
-
-    row = by0
-    for y0, y1, x0, x1 in opaque:
-        y0, y1, x0, x1 = max(y0, row), min(y1, by1), max(x0, bx0), min(x1, bx1)
-        if y1 <= y0 or x1 <= x0:
-            continue
-        blend(row, y0, bx0, bx1)
-        blend(y0, y1, bx0, x0)
-        cv2.cvtColor(
-            rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0], cv2.COLOR_RGBA2RGB, dst=frame[y0:y1, x0:x1]
-        )
-        blend(y0, y1, x1, bx1)
-        row = y1
-    blend(row, by1, bx0, bx1)
+    is known to be opaque (``opaque``, sorted by row) its colour is copied instead of blended."""
+    bx0, by0 = box[:2]
+    around, inside = _split(box, opaque)
+    for y0, y1, x0, x1 in around:
+        _over(frame[y0:y1, x0:x1], rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
+    for y0, y1, x0, x1 in inside:
+        colour = rgba[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+        cv2.cvtColor(colour, cv2.COLOR_RGBA2RGB, dst=frame[y0:y1, x0:x1])
