@@ -112,7 +112,7 @@ def clean_plate(
     if detail_depth is None or detail_depth > 0:
         fill_box += _mirrored_detail(image, hole, detail_depth)[y0:y1, x0:x1]
     feather = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32), (0, 0), sigma)
-    feather[mask[y0:y1, x0:x1]] = 1.0  # the subject itself is all fill (the hole holds it)
+    feather[mask[y0:y1, x0:x1] > 0] = 1.0  # the subject itself is all fill (the hole holds it)
     photo = image[y0:y1, x0:x1].astype(np.float32)
     # photo + (fill - photo) * feather, rounded: where the feather is ~0 this is the photo exactly
     # (a change under half a level rounds away), so untouched pixels stay bit-exact.

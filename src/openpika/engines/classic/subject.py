@@ -287,9 +287,8 @@ def _guided_upsample(
     b = mean_p - a * mean_i
     a = cv2.resize(cv2.blur(a, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(cv2.blur(b, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
-    alpha: np.ndarray = (
-        a * guide_full
-    )  # in place from here: full-size temporaries cost more than the arithmetic
+    # In place from here: full-size temporaries cost more than the arithmetic.
+    alpha: np.ndarray = a * guide_full
     alpha += b
     return np.clip(alpha, 0.0, 1.0, out=alpha)
 
@@ -313,8 +312,8 @@ def find_subject(image: np.ndarray, seed: int = 0) -> Subject:
         hard = _segment(small, faces_s, seed) if faces_s else guess.result()
     soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), 0.8)
     alpha = _guided_upsample(soft, image) if scale < 1.0 else soft
-    # Sharpen the guided result's ramp a little so the matte is soft only across a few pixels.
-    alpha = alpha.astype(np.float32, copy=scale >= 1.0)
+    # Sharpen the guided result's ramp a little so the matte is soft only across a few pixels
+    # (in place: ``alpha`` is a float32 array of this function's own).
     alpha -= 0.5
     alpha *= 1.6
     alpha += 0.5
