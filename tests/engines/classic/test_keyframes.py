@@ -4,6 +4,7 @@ motion rather than dissolve, determinism, cancellation and a real encoded MP4.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,8 @@ from skimage import data
 
 from openpika.endpoints.pikaframes import PikaframesRequest
 from openpika.engines.base import RunContext
+from openpika.engines.classic import keyframes
+from openpika.engines.classic.interpolation import PairInterpolator
 from openpika.engines.classic.keyframes import fit_keyframe, render_keyframes
 from openpika.engines.tasks import KeyframesTask, OutputSpec, Transition
 from openpika.errors import Cancelled
@@ -168,6 +171,29 @@ def test_deterministic_per_seed() -> None:
     first = _frames(_task(unrelated, [1], seed=11))
     again = _frames(_task(unrelated, [1], seed=11))
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_frames_drawn_on_several_threads_are_the_frames_drawn_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frames are drawn ahead on helper threads from one shared interpolator, so drawing a frame
+    must change nothing of it (the colour of time t was once kept on it between steps)."""
+    a, b = _panned_pair()
+    b = cv2.convertScaleAbs(b, alpha=1.3)  # an exposure change: each frame's colour depends on its t
+    interpolator = PairInterpolator(a, b)
+    before = dict(vars(interpolator))
+    times = [i / 24 for i in range(1, 24)]
+    alone = [interpolator.frame_at(t) for t in times]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(interpolator.frame_at, times))
+    assert all(np.array_equal(x, y) for x, y in zip(alone, together, strict=True))
+    assert vars(interpolator).keys() == before.keys()
+    assert all(vars(interpolator)[name] is value for name, value in before.items())
+    # And a whole render drawn ahead on threads is the render drawn one frame at a time.
+    task = _task([a, b, a], [1, 1])
+    ahead = _frames(task)
+    monkeypatch.setattr(keyframes, "prefetched", lambda render, count: map(render, range(count)))
+    assert all(np.array_equal(x, y) for x, y in zip(ahead, _frames(task), strict=True))
 
 
 def test_cancel_stops_rendering() -> None:

@@ -13,11 +13,13 @@ Per pair of consecutive keyframes, the plan is made up front (it is cheap: one f
 - related keyframes (same scene, judged from feature matches and flow consistency) morph along
   motion-compensated optical flow; unrelated ones get a designed transition chosen for the pair.
 Timing follows ``interpolation.timing``: eased at both ends of the video, with continuous on-screen
-speed through interior keyframes. Frames are rendered lazily, one at a time.
+speed through interior keyframes. Frames are rendered lazily, a few ahead on helper threads
+(``prefetch``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from .interpolation.flow import PairFlow
 from .interpolation.relatedness import Relatedness, assess
 from .interpolation.timing import TimeCurve, time_curves
 from .interpolation.transitions import DesignedTransition, choose_designed, transition_from_prompt
+from .prefetch import prefetched
 
 
 @dataclass
@@ -101,16 +104,33 @@ def render_keyframes(task: KeyframesTask, ctx: RunContext) -> Clip:
         plans.append(plan)
     curves = time_curves([p.speed for p in plans])
 
+    # Frame index -> (transition, frame within it); the last frame is the last keyframe itself.
+    owners = [(i, j) for i, transition in enumerate(task.transitions) for j in range(transition.num_frames)]
+    renderers: dict[int, PairInterpolator | DesignedTransition] = {}
+    made = threading.Lock()
+
+    def renderer(i: int) -> PairInterpolator | DesignedTransition:
+        # Made on first use (a transition's maps cost memory), once: the render threads share it.
+        with made:
+            if i not in renderers:
+                renderers[i] = _renderer(
+                    plans[i], keyframes[i], keyframes[i + 1], task.seed + i, task.transitions[i].num_frames
+                )
+            return renderers[i]
+
+    def render(index: int) -> np.ndarray:
+        if index == len(owners):
+            return keyframes[-1].copy()
+        i, j = owners[index]
+        return renderer(i).frame_at(_tau(curves[i], j, task.transitions[i].num_frames))
+
     def frames() -> Iterator[np.ndarray]:
-        produced = 0
-        for i, (plan, curve, transition) in enumerate(zip(plans, curves, task.transitions, strict=True)):
-            renderer = _renderer(plan, keyframes[i], keyframes[i + 1], task.seed + i, transition.num_frames)
-            for j in range(transition.num_frames):
-                yield renderer.frame_at(_tau(curve, j, transition.num_frames))
-                produced += 1
-                ctx.progress(produced / out.num_frames)
-        yield keyframes[-1].copy()
-        ctx.progress(1.0)
+        # Drawn ahead on two threads while the encoder takes the previous ones: ~20 % faster end
+        # to end on 2 cores than one thread drawing with OpenCV's own pool (benchmarks/interpolation.py
+        # --render-only), and the same frames (each is a pure function of its index).
+        for index, frame in enumerate(prefetched(render, out.num_frames)):
+            yield frame
+            ctx.progress((index + 1) / out.num_frames)
 
     return Clip(out.width, out.height, out.fps, out.num_frames, frames())
 

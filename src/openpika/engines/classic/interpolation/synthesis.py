@@ -109,7 +109,6 @@ class PairInterpolator:
         detail = motion < _DETAIL_MAX_MOTION
         self._luma_full_a = cv2.cvtColor(image_a, cv2.COLOR_RGB2GRAY) if detail else None
         self._luma_full_b = cv2.cvtColor(image_b, cv2.COLOR_RGB2GRAY) if detail else None
-        self._t = 0.0
         self._full_h, self._full_w = image_a.shape[:2]
         self._scale = np.array([self._full_w / self._w, self._full_h / self._h], dtype=np.float32)
         # The same per-channel factors as an OpenCV scalar: cv2.multiply scales an (h, w, 2) field
@@ -171,12 +170,13 @@ class PairInterpolator:
         return np.clip(margin / _EDGE_RAMP, _OUTSIDE_WEIGHT, 1.0).astype(np.float32)
 
     def frame_at(self, t: float) -> np.ndarray:
-        """The RGB uint8 frame at time t in [0, 1]; exactly A at 0 and exactly B at 1."""
+        """The RGB uint8 frame at time t in [0, 1]; exactly A at 0 and exactly B at 1.
+
+        Reentrant: nothing of the interpolator changes, so frames may be drawn on several threads."""
         if t <= 0.0:
             return self.image_a.copy()
         if t >= 1.0:
             return self.image_b.copy()
-        self._t = t
         fwd, bwd = self.flow.forward, self.flow.backward
         shortcut_a, shortcut_b = t * bwd, (1.0 - t) * fwd
         to_a, miss_a = self._reverse(fwd, self._starts_forward, t, shortcut_a)
@@ -205,7 +205,7 @@ class PairInterpolator:
             samples = choice.sample_a, choice.sample_b
         blur = self._uncertainty(samples, share_b)
         spread = hypothesis_spread(hypotheses, samples, share_b, _HYPOTHESIS_SHARE) if hypotheses else None
-        return self._blend(to_a, to_b, share_b, blur, spread)
+        return self._blend(t, to_a, to_b, share_b, blur, spread)
 
     def _uncertainty(self, samples: tuple[np.ndarray, np.ndarray], share_b: np.ndarray) -> np.ndarray | None:
         """How much of a blurred frame to mix in per pixel (working resolution; None: nowhere).
@@ -322,6 +322,7 @@ class PairInterpolator:
 
     def _blend(
         self,
+        t: float,
         to_a: np.ndarray,
         to_b: np.ndarray,
         share_b: np.ndarray,
@@ -340,8 +341,8 @@ class PairInterpolator:
         if self._gain is not None:
             # Photometric change (exposure, white balance): both samples are brought to the colour
             # of time t, so they agree where they are blended and show no seam where only one is.
-            from_a = cv2.multiply(from_a, scalar(self._gain**self._t))  # type: ignore[call-overload]
-            from_b = cv2.multiply(from_b, scalar(self._gain ** (self._t - 1.0)))  # type: ignore[call-overload]
+            from_a = cv2.multiply(from_a, scalar(self._gain**t))  # type: ignore[call-overload]
+            from_b = cv2.multiply(from_b, scalar(self._gain ** (t - 1.0)))  # type: ignore[call-overload]
         low, high = float(share_b.min()), float(share_b.max())
         if high - low < 1e-3:  # one weight everywhere (no view edge, no occlusion): a plain mix
             mixed = cv2.addWeighted(from_a, 1.0 - low, from_b, low, 0.0)
