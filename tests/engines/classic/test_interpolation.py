@@ -304,8 +304,8 @@ def test_the_hedge_blurs_wider_where_the_two_samples_are_far_apart() -> None:
         band = cv2.GaussianBlur(gray, (0, 0), 2.0) - cv2.GaussianBlur(gray, (0, 0), 8.0)
         return float(band[30:-30, 50:-50].var())
 
-    slow = interpolator._blend(still, still, share, everywhere)
-    fast = interpolator._blend(apart, -apart, share, everywhere)
+    slow = interpolator._blend(0.5, still, still, share, everywhere)
+    fast = interpolator._blend(0.5, apart, -apart, share, everywhere)
     assert detail(fast) < 0.3 * detail(slow), (detail(fast), detail(slow))
 
 
@@ -326,7 +326,7 @@ def test_the_hedge_does_not_blur_wider_for_the_cameras_own_motion() -> None:
         band = cv2.GaussianBlur(gray, (0, 0), 2.0) - cv2.GaussianBlur(gray, (0, 0), 8.0)
         return float(band[30:-30, 60:-60].var())
 
-    panned_detail = detail(panned._blend(apart, -apart, share, everywhere))
+    panned_detail = detail(panned._blend(0.5, apart, -apart, share, everywhere))
     still = PairInterpolator(astronaut, astronaut)
-    still_detail = detail(still._blend(np.zeros_like(apart), np.zeros_like(apart), share, everywhere))
+    still_detail = detail(still._blend(0.5, np.zeros_like(apart), np.zeros_like(apart), share, everywhere))
     assert panned_detail > 0.6 * still_detail, (panned_detail, still_detail)
