@@ -17,7 +17,7 @@ from skimage import data
 
 from openpika.endpoints import PIKAFFECTS
 from openpika.engines.base import RunContext
-from openpika.engines.classic.effects import EFFECTS, render_effect
+from openpika.engines.classic.effects import EFFECTS, builder_for, render_effect
 from openpika.engines.classic.effects.controls import parse_controls
 from openpika.engines.classic.effects.face import eye_boxes
 from openpika.engines.classic.effects.scene import Scene, prepare_scene
@@ -250,6 +250,34 @@ def test_deterministic_per_seed() -> None:
     a = list(render_effect(task_for("Explode", "coffee", frames=6), RunContext()).frames)
     b = list(render_effect(task_for("Explode", "coffee", frames=6), RunContext()).frames)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _shared_arrays(render: object) -> list[np.ndarray]:
+    """The arrays a renderer closes over, directly or as attributes of what it closes over."""
+    found: list[np.ndarray] = []
+    for cell in getattr(render, "__closure__", None) or ():
+        value = cell.cell_contents
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif hasattr(value, "__dict__"):
+            found += [v for v in vars(value).values() if isinstance(v, np.ndarray)]
+    return found
+
+
+@pytest.mark.parametrize("effect", sorted(EFFECTS))
+def test_frames_are_pure_functions_of_time(effect: str) -> None:
+    """Frames are drawn ahead on several threads from one renderer: drawing one must change
+    nothing it shares (Levitate once faded its sprite's bottom rows in place), and the clip is
+    what the renderer draws one frame at a time, in any order."""
+    task = task_for(effect, "astronaut", frames=9)
+    render = builder_for(effect)(prepare_scene(task, RunContext()))
+    shared = _shared_arrays(render)
+    before = [array.copy() for array in shared]
+    times = [i / 8 for i in range(8, 0, -1)]  # backwards
+    alone = {t: render(t) for t in times}
+    assert all(np.array_equal(a, b) for a, b in zip(shared, before, strict=True))
+    clip = list(render_effect(task, RunContext()).frames)
+    assert all(np.array_equal(clip[round(t * 8)], frame) for t, frame in alone.items())
 
 
 def test_prompt_steers_speed_and_negative_prompt_suppresses() -> None:

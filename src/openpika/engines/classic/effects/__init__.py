@@ -20,6 +20,7 @@ import numpy as np
 from ....errors import InputError
 from ...base import Clip, RunContext
 from ...tasks import EffectTask
+from ..prefetch import prefetched
 from .scene import Renderer, Scene, prepare_scene
 
 DEFAULT_SECONDS = 5.0
@@ -73,10 +74,14 @@ def render_effect(task: EffectTask, ctx: RunContext) -> Clip:
     renderer = builder(scene)
     n = out.num_frames
 
+    def render(i: int) -> np.ndarray:
+        t = i / max(1, n - 1)
+        return scene.image.copy() if scene.clock(t) < HOLD else renderer(t)
+
     def frames() -> Iterator[np.ndarray]:
-        for i in range(n):
-            t = i / max(1, n - 1)
-            frame = scene.image.copy() if scene.clock(t) < HOLD else renderer(t)
+        # Drawn ahead on two threads while the encoder takes the previous ones (renderers are pure
+        # functions of t: builders draw every random number up front).
+        for i, frame in enumerate(prefetched(render, n)):
             ctx.progress((i + 1) / n)
             yield frame
 

@@ -48,8 +48,10 @@ class SubjectSprite:
             ]
         )
 
-    def draw(self, frame: np.ndarray, transform: np.ndarray) -> None:
-        """``transform``: 2x3 affine from original frame coordinates to new frame coordinates."""
+    def draw(self, frame: np.ndarray, transform: np.ndarray, rgba: np.ndarray | None = None) -> None:
+        """``transform``: 2x3 affine from original frame coordinates to new frame coordinates;
+        ``rgba``: this frame's own version of the sprite's pixels (the sprite is shared by frames
+        drawn on several threads, so a renderer must not change ``self.rgba``)."""
         b = self.box
         corners = np.array(
             [[b.x, b.y, 1], [b.x + b.w, b.y, 1], [b.x, b.y + b.h, 1], [b.x + b.w, b.y + b.h, 1]], np.float64
@@ -64,7 +66,11 @@ class SubjectSprite:
         from_sprite = np.array([[1, 0, b.x], [0, 1, b.y], [0, 0, 1]], np.float64)
         full = to_patch @ np.vstack([transform, [0, 0, 1]]) @ from_sprite
         patch = cv2.warpAffine(
-            self.rgba, full[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0)
+            self.rgba if rgba is None else rgba,
+            full[:2],
+            (x1 - x0, y1 - y0),
+            flags=cv2.INTER_LINEAR,
+            borderValue=(0, 0, 0, 0),
         )
         blend_into(frame, patch[:, :, :3], patch[:, :, 3].astype(np.float32) * (1.0 / 255.0), x0, y0)
 
@@ -119,11 +125,13 @@ def levitate(scene: Scene) -> Renderer:
                 0.75 * (1 - 0.6 * k) * smooth(phase(u, 0.06, 0.2)),
             )
         m = scale_about(cx, scene.ground_y, 1.0 / squash, squash, tilt, dx_unit * lift, dy_unit * lift)
+        rgba = None
         if cut_at_bottom:
             fade_rows = max(1.0, min(float(band), 1.5 * lift))
             ramp = np.clip((band - 1 - np.arange(band, dtype=np.float32)) / fade_rows, 0.0, 1.0)
-            sprite.rgba[-band:, :, 3] = (bottom_alpha * ramp[:, None]).astype(np.uint8)
-        sprite.draw(frame, m)
+            rgba = sprite.rgba.copy()
+            rgba[-band:, :, 3] = (bottom_alpha * ramp[:, None]).astype(np.uint8)
+        sprite.draw(frame, m, rgba)
         return frame
 
     return render
