@@ -8,6 +8,7 @@ import pytest
 from skimage import data
 
 from openpika.engines.base import RunContext
+from openpika.engines.classic import scenes, shots
 from openpika.engines.classic.scenes import render_scenes
 from openpika.engines.tasks import OutputSpec, ScenesTask
 from openpika.errors import Cancelled, InputError
@@ -115,6 +116,20 @@ def test_determinism_and_seed() -> None:
     a, b, c = run(5), run(5), run(6)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert any(not np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+@pytest.mark.parametrize("path", ["composition", "shots"])
+def test_frames_drawn_ahead_on_threads_are_the_frames_drawn_one_at_a_time(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images = (
+        [RED_BALL, BLUE_BOX] if path == "composition" else [_small(data.chelsea()), _small(data.rocket())]
+    )
+    task = ScenesTask(images, "", "", 2, OUT, "creative", "v2.2")
+    ahead = _frames(task)
+    for module in (scenes, shots):
+        monkeypatch.setattr(module, "prefetched", lambda render, count: map(render, range(count)))
+    assert all(np.array_equal(x, y) for x, y in zip(ahead, _frames(task), strict=True))
 
 
 def test_cancellation_stops_rendering() -> None:

@@ -43,6 +43,7 @@ from .layers import (
 )
 from .placement import free_positions, subject_occupancy
 from .plate import clean_plate
+from .prefetch import prefetched
 from .shots import (
     MOVES,
     OVERSCAN,
@@ -239,7 +240,8 @@ def _composite_frames(
     ctx: RunContext,
 ) -> Iterator[np.ndarray]:
     n = out.num_frames
-    for f in range(n):
+
+    def render(f: int) -> np.ndarray:
         t = f / max(1, n - 1)
         frame = render_plate(plate, plate_placed, move.view(t, out.width, out.height), out)
         for a in actors:
@@ -256,6 +258,11 @@ def _composite_frames(
                 sx, sy = view[0, 0] * (bx + dx) + view[0, 2], view[1, 1] * by + view[1, 2]
                 contact_shadow(frame, sx, sy, a.width * view[0, 0], strength=0.5)
             warp_layer_into(frame, a.rgb, a.alpha, m)
+        return frame
+
+    # Drawn ahead on two threads while the encoder takes the previous ones (a frame is a pure
+    # function of its index).
+    for f, frame in enumerate(prefetched(render, n)):
         ctx.progress((f + 1) / n)
         yield frame
 

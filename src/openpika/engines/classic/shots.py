@@ -19,6 +19,7 @@ from ..base import RunContext
 from ..tasks import OutputSpec
 from .camera.easing import ease_in_out as ease
 from .layers import Affine, compose, cover_fit, similarity
+from .prefetch import prefetched
 from .subject import detect_faces
 
 OVERSCAN = 1.16  # plates are rendered this much larger than the frame so moves never show an edge
@@ -145,7 +146,7 @@ def render_shot_sequence(
         t = (f - shot.start) / max(1, shot.length - 1)
         return render_plate(shot.plate, shot.placed, shot.move.view(t, out.width, out.height), out)
 
-    for f in range(total):
+    def render(f: int) -> np.ndarray:
         active = [i for i, s in enumerate(shots) if s.start <= f < s.start + s.length]
         if not active:
             active = [n - 1]
@@ -154,6 +155,11 @@ def render_shot_sequence(
             nxt = shots[active[1]]
             mix = ease((f - nxt.start + 1) / (overlap + 1))
             frame = _transition(transitions[active[0]], frame, shot_frame(nxt, f), mix, out)
+        return frame
+
+    # Drawn ahead on two threads while the encoder takes the previous ones (a frame is a pure
+    # function of its index: every random choice is made above).
+    for f, frame in enumerate(prefetched(render, total)):
         ctx.progress((f + 1) / total)
         yield frame
 
