@@ -14,7 +14,7 @@ from skimage import data
 
 from openpika.endpoints.pikaframes import PikaframesRequest
 from openpika.engines.base import RunContext
-from openpika.engines.classic import keyframes
+from openpika.engines.classic import prefetch
 from openpika.engines.classic.interpolation import PairInterpolator
 from openpika.engines.classic.keyframes import fit_keyframe, render_keyframes
 from openpika.engines.tasks import KeyframesTask, OutputSpec, Transition
@@ -192,7 +192,7 @@ def test_frames_drawn_on_several_threads_are_the_frames_drawn_one_at_a_time(
     # And a whole render drawn ahead on threads is the render drawn one frame at a time.
     task = _task([a, b, a], [1, 1])
     ahead = _frames(task)
-    monkeypatch.setattr(keyframes, "prefetched", lambda render, count: map(render, range(count)))
+    monkeypatch.setattr(prefetch, "prefetched", lambda render, count: map(render, range(count)))
     assert all(np.array_equal(x, y) for x, y in zip(ahead, _frames(task), strict=True))
 
 

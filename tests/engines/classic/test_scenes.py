@@ -8,7 +8,7 @@ import pytest
 from skimage import data
 
 from openpika.engines.base import RunContext
-from openpika.engines.classic import scenes, shots
+from openpika.engines.classic import prefetch
 from openpika.engines.classic.scenes import render_scenes
 from openpika.engines.tasks import OutputSpec, ScenesTask
 from openpika.errors import Cancelled, InputError
@@ -127,8 +127,7 @@ def test_frames_drawn_ahead_on_threads_are_the_frames_drawn_one_at_a_time(
     )
     task = ScenesTask(images, "", "", 2, OUT, "creative", "v2.2")
     ahead = _frames(task)
-    for module in (scenes, shots):
-        monkeypatch.setattr(module, "prefetched", lambda render, count: map(render, range(count)))
+    monkeypatch.setattr(prefetch, "prefetched", lambda render, count: map(render, range(count)))
     assert all(np.array_equal(x, y) for x, y in zip(ahead, _frames(task), strict=True))
 
 

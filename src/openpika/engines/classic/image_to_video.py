@@ -48,7 +48,7 @@ from .parallax import (
     source_intrinsics,
     start_layers,
 )
-from .prefetch import prefetched
+from .prefetch import drawn_ahead
 from .resample import PaddedPlane, warp_affine_linear
 from .subject import find_subject
 
@@ -286,9 +286,7 @@ def render_image_to_video(task: ImageToVideoTask, ctx: RunContext) -> Clip:
             frame = composite(layers, shot.trajectory.pose(t), shot.framing, affine=task.turbo)
             return life.apply(frame, index)
 
-        for index, frame in enumerate(prefetched(render, out.num_frames)):
-            yield frame
-            ctx.progress((index + 1) / out.num_frames)
+        yield from drawn_ahead(render, out.num_frames, ctx.progress)
 
     return Clip(
         out.width,

@@ -20,7 +20,6 @@ speed through interior keyframes. Frames are rendered lazily, a few ahead on hel
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -33,7 +32,7 @@ from .interpolation.flow import PairFlow
 from .interpolation.relatedness import Relatedness, assess
 from .interpolation.timing import TimeCurve, time_curves
 from .interpolation.transitions import DesignedTransition, choose_designed, transition_from_prompt
-from .prefetch import prefetched
+from .prefetch import drawn_ahead
 
 
 @dataclass
@@ -110,9 +109,13 @@ def render_keyframes(task: KeyframesTask, ctx: RunContext) -> Clip:
     made = threading.Lock()
 
     def renderer(i: int) -> PairInterpolator | DesignedTransition:
-        # Made on first use (a transition's maps cost memory), once: the render threads share it.
+        # Made on first use, once: the render threads share it. Frames come in order, so earlier
+        # transitions' renderers are let go (each holds full-resolution maps; a thread still
+        # finishing one of their frames keeps its own reference).
         with made:
             if i not in renderers:
+                for done in [k for k in renderers if k < i]:
+                    del renderers[done]
                 renderers[i] = _renderer(
                     plans[i], keyframes[i], keyframes[i + 1], task.seed + i, task.transitions[i].num_frames
                 )
@@ -124,15 +127,12 @@ def render_keyframes(task: KeyframesTask, ctx: RunContext) -> Clip:
         i, j = owners[index]
         return renderer(i).frame_at(_tau(curves[i], j, task.transitions[i].num_frames))
 
-    def frames() -> Iterator[np.ndarray]:
-        # Drawn ahead on two threads while the encoder takes the previous ones: ~20 % faster end
-        # to end on 2 cores than one thread drawing with OpenCV's own pool (benchmarks/interpolation.py
-        # --render-only), and the same frames (each is a pure function of its index).
-        for index, frame in enumerate(prefetched(render, out.num_frames)):
-            yield frame
-            ctx.progress((index + 1) / out.num_frames)
-
-    return Clip(out.width, out.height, out.fps, out.num_frames, frames())
+    # Drawn ahead on two threads while the encoder takes the previous ones: ~20 % faster end to end
+    # on 2 cores than one thread drawing with OpenCV's own pool (benchmarks/interpolation.py
+    # --render-only), and the same frames (each is a pure function of its index).
+    return Clip(
+        out.width, out.height, out.fps, out.num_frames, drawn_ahead(render, out.num_frames, ctx.progress)
+    )
 
 
 def _tau(curve: TimeCurve, index: int, num_frames: int) -> float:

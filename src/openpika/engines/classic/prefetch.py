@@ -42,3 +42,14 @@ def prefetched(render: Callable[[int], np.ndarray], count: int) -> Iterator[np.n
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True)
+
+
+def drawn_ahead(
+    render: Callable[[int], np.ndarray], count: int, progress: Callable[[float], None]
+) -> Iterator[np.ndarray]:
+    """``prefetched`` frames, with ``progress`` (the run context's: also a cancellation point)
+    told the share done after each frame is taken. ``render`` must be a pure function of the index:
+    frames are drawn on several threads at once, from whatever the renderer shares."""
+    for index, frame in enumerate(prefetched(render, count)):
+        yield frame
+        progress((index + 1) / count)

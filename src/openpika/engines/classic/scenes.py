@@ -43,7 +43,7 @@ from .layers import (
 )
 from .placement import free_positions, subject_occupancy
 from .plate import clean_plate
-from .prefetch import prefetched
+from .prefetch import drawn_ahead
 from .shots import (
     MOVES,
     OVERSCAN,
@@ -262,9 +262,7 @@ def _composite_frames(
 
     # Drawn ahead on two threads while the encoder takes the previous ones (a frame is a pure
     # function of its index).
-    for f, frame in enumerate(prefetched(render, n)):
-        ctx.progress((f + 1) / n)
-        yield frame
+    yield from drawn_ahead(render, n, ctx.progress)
 
 
 def _single_image(task: ScenesTask, ctx: RunContext) -> Clip:

@@ -19,7 +19,7 @@ from ..base import RunContext
 from ..tasks import OutputSpec
 from .camera.easing import ease_in_out as ease
 from .layers import Affine, compose, cover_fit, similarity
-from .prefetch import prefetched
+from .prefetch import drawn_ahead
 from .subject import detect_faces
 
 OVERSCAN = 1.16  # plates are rendered this much larger than the frame so moves never show an edge
@@ -159,9 +159,7 @@ def render_shot_sequence(
 
     # Drawn ahead on two threads while the encoder takes the previous ones (a frame is a pure
     # function of its index: every random choice is made above).
-    for f, frame in enumerate(prefetched(render, total)):
-        ctx.progress((f + 1) / total)
-        yield frame
+    yield from drawn_ahead(render, total, ctx.progress)
 
 
 def _transition(kind: str, a: np.ndarray, b: np.ndarray, mix: float, out: OutputSpec) -> np.ndarray:

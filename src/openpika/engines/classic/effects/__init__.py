@@ -13,14 +13,14 @@ Families (one module each): ``deform`` (Inflate, Deflate, Squish, Crush, Poke, M
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
 from ....errors import InputError
 from ...base import Clip, RunContext
 from ...tasks import EffectTask
-from ..prefetch import prefetched
+from ..prefetch import drawn_ahead
 from .scene import Renderer, Scene, prepare_scene
 
 DEFAULT_SECONDS = 5.0
@@ -78,11 +78,6 @@ def render_effect(task: EffectTask, ctx: RunContext) -> Clip:
         t = i / max(1, n - 1)
         return scene.image.copy() if scene.clock(t) < HOLD else renderer(t)
 
-    def frames() -> Iterator[np.ndarray]:
-        # Drawn ahead on two threads while the encoder takes the previous ones (renderers are pure
-        # functions of t: builders draw every random number up front).
-        for i, frame in enumerate(prefetched(render, n)):
-            ctx.progress((i + 1) / n)
-            yield frame
-
-    return Clip(out.width, out.height, out.fps, n, frames())
+    # Drawn ahead on two threads while the encoder takes the previous ones (renderers are pure
+    # functions of t: builders draw every random number up front).
+    return Clip(out.width, out.height, out.fps, n, drawn_ahead(render, n, ctx.progress))
