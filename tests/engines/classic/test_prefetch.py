@@ -15,7 +15,8 @@ from openpika.errors import Cancelled
 
 def _slow_render(drawn: list[int], lock: threading.Lock) -> Callable[[int], np.ndarray]:
     def render(index: int) -> np.ndarray:
-        # Later frames finish first: the order out must still be the order asked for.
+        # Every third frame is slower, so later frames often finish first: the order out must
+        # still be the order asked for.
         time.sleep(0.002 * (index % 3 == 0))
         with lock:
             drawn.append(index)

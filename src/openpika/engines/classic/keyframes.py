@@ -109,12 +109,13 @@ def render_keyframes(task: KeyframesTask, ctx: RunContext) -> Clip:
     made = threading.Lock()
 
     def renderer(i: int) -> PairInterpolator | DesignedTransition:
-        # Made on first use, once: the render threads share it. Frames come in order, so earlier
-        # transitions' renderers are let go (each holds full-resolution maps; a thread still
-        # finishing one of their frames keeps its own reference).
+        # Made on first use, once: the render threads share it. Frames are asked for in order, a
+        # few at a time, so a late frame of the previous transition may still come after this
+        # one's first: that one is kept, the ones before it are let go (each holds
+        # full-resolution maps).
         with made:
             if i not in renderers:
-                for done in [k for k in renderers if k < i]:
+                for done in [k for k in renderers if k < i - 1]:
                     del renderers[done]
                 renderers[i] = _renderer(
                     plans[i], keyframes[i], keyframes[i + 1], task.seed + i, task.transitions[i].num_frames
