@@ -136,3 +136,40 @@ def test_segmenting_beside_the_face_cascades_gives_the_sequential_matte(
     alone = find_subject(image, seed=4)
     assert np.array_equal(beside.alpha, alone.alpha)
     assert (beside.bbox, beside.faces, beside.face_kind) == (alone.bbox, alone.faces, alone.face_kind)
+
+
+def _cup_on_grass() -> tuple[np.ndarray, np.ndarray]:
+    """A textured subject (the coffee photo inside an ellipse) on grass, and its true mask."""
+    h, w = 400, 600
+    grass = cv2.resize(data.grass(), (w, h), interpolation=cv2.INTER_AREA)
+    background = np.dstack([grass * 0.5, grass * 0.8, grass * 0.4]).astype(np.uint8)
+    truth = np.zeros((h, w), np.uint8)
+    cv2.ellipse(truth, (280, 230), (110, 140), 15, 0, 360, 255, -1, cv2.LINE_AA)
+    cup = cv2.resize(data.coffee(), (w, h), interpolation=cv2.INTER_AREA)
+    a = truth[..., None] / 255.0
+    return (cup * a + background * (1 - a)).round().astype(np.uint8), truth >= 128
+
+
+def test_grabcut_starts_at_half_size_and_finds_the_true_outline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GrabCut's first (slowest) iteration runs at half the analysis size and the last two at full
+    # size from its labels: the matte must still be the subject's true outline.
+    calls: list[tuple[tuple[int, int], int, int]] = []
+    grabcut = cv2.grabCut
+
+    def spy(image, mask, rect, bgd, fgd, iterations, mode):  # type: ignore[no-untyped-def]
+        calls.append((mask.shape, iterations, mode))
+        return grabcut(image, mask, rect, bgd, fgd, iterations, mode)
+
+    monkeypatch.setattr(cv2, "grabCut", spy)
+    image, truth = _cup_on_grass()
+    mask = find_subject(image, seed=0).mask
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.97
+    (coarse, c_iters, c_mode), (fine, f_iters, f_mode) = calls
+    assert (c_iters, c_mode, f_iters, f_mode) == (1, cv2.GC_INIT_WITH_MASK, 2, cv2.GC_EVAL)
+    assert max(fine) == subject_module.ANALYSIS_LONG_SIDE and coarse == (fine[0] // 2, fine[1] // 2)
+
+    # A photo smaller than that is segmented at its own size, all three iterations.
+    calls.clear()
+    small = cv2.resize(image, (240, 160), interpolation=cv2.INTER_AREA)
+    find_subject(small, seed=0)
+    assert calls == [((160, 240), 3, cv2.GC_INIT_WITH_MASK)]

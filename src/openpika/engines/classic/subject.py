@@ -15,8 +15,8 @@ The clean plate behind the subject is ``plate.clean_plate(image, subject.mask)``
 How: everything is analysed at reduced resolution (long side 320) for speed. A prior says where the
 subject probably is: colour distinctiveness against the image border (the border is usually
 background) times a centre prior, plus detected faces (and the body below a face). GrabCut, seeded
-from that prior, finds the hard segmentation; the largest plausible component is kept and its holes
-filled. The matte is brought back to full resolution with a fast guided filter whose guide is the
+from that prior, finds the hard segmentation (its first iteration at half size: ``_grabcut``); the
+largest plausible component is kept and its holes filled. The matte is brought back to full resolution with a fast guided filter whose guide is the
 full-resolution image, so the edge follows real image edges instead of a blocky upsampled mask.
 """
 
@@ -33,6 +33,9 @@ import numpy as np
 from .opencv_threads import single_threaded_opencv
 
 ANALYSIS_LONG_SIDE = 320
+# GrabCut's first iteration runs at half size only for analysis images this large (the photo's own
+# size when smaller than ANALYSIS_LONG_SIDE): at half of a smaller one, subjects can shrink away.
+COARSE_FROM_LONG_SIDE = 288
 FaceKind = Literal["human", "cat", "none"]
 
 
@@ -223,16 +226,52 @@ def _segment(small: np.ndarray, faces: list[Box], seed: int) -> np.ndarray:
     gc[:, -band:] = cv2.GC_BGD
     if not faces:
         gc[-band:] = cv2.GC_BGD  # a person's body may run off the bottom; other subjects rarely do
+    bgr = small[:, :, ::-1].copy()
+    try:
+        hard = _grabcut(bgr, gc, seed)
+    except cv2.error:  # GrabCut refuses a mask without both subject and background samples
+        hard = prior >= hi
+    return _clean_mask(hard, faces)
+
+
+def _grabcut(bgr: np.ndarray, gc: np.ndarray, seed: int) -> np.ndarray:
+    """GrabCut's three iterations from the labels ``gc``, the first of them at half size.
+
+    The first iteration is the slow one (its colour models still separate subject and background
+    poorly, so the max-flow searches long) and the later ones start from its labels: run at half
+    size it costs a quarter, and the two at full size that follow re-learn the models and settle
+    the edge at full resolution (``find_subject`` 1.3-2.9x faster on ten bundled photos at 1920 px). Only the
+    first: GrabCut's smoothness term is not scale-free (boundaries shrink with the scale, areas
+    with its square), and all iterations at half size let some subjects shrink away.
+    """
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     # GrabCut's GMM initialisation draws from OpenCV's RNG (a C int seed): keep it deterministic.
     cv2.setRNGSeed(seed % 2**31)
-    try:
-        cv2.grabCut(small[:, :, ::-1].copy(), gc, (0, 0, 1, 1), bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
-        hard = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
-    except cv2.error:
-        hard = prior >= hi
-    return _clean_mask(hard, faces)
+    h, w = gc.shape
+    if max(h, w) >= COARSE_FROM_LONG_SIDE:
+        size = (w // 2, h // 2)
+        coarse = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST)
+        try:
+            cv2.grabCut(
+                cv2.resize(bgr, size, interpolation=cv2.INTER_AREA),
+                coarse,
+                (0, 0, 1, 1),
+                bgd,
+                fgd,
+                1,
+                cv2.GC_INIT_WITH_MASK,
+            )
+        except cv2.error:  # the halved labels lost one side's samples: start at full size
+            pass
+        else:
+            subject = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_NEAREST) % 2 == 1  # FGD or PR_FGD
+            fixed = (gc == cv2.GC_BGD) | (gc == cv2.GC_FGD)
+            gc[~fixed] = np.where(subject[~fixed], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+            cv2.grabCut(bgr, gc, (0, 0, 1, 1), bgd, fgd, 2, cv2.GC_EVAL)
+            return (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+    cv2.grabCut(bgr, gc, (0, 0, 1, 1), bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    return (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
 
 
 def _clean_mask(hard: np.ndarray, faces: list[Box]) -> np.ndarray:
