@@ -173,3 +173,22 @@ def test_grabcut_starts_at_half_size_and_finds_the_true_outline(monkeypatch: pyt
     small = cv2.resize(image, (240, 160), interpolation=cv2.INTER_AREA)
     find_subject(small, seed=0)
     assert calls == [((160, 240), 3, cv2.GC_INIT_WITH_MASK)]
+
+
+def test_a_subject_lost_at_half_size_is_segmented_at_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On this stained-tissue photo the half-size first iteration keeps no subject pixel; the three
+    # iterations then run at full size and give exactly the matte they always gave.
+    image = np.ascontiguousarray(data.immunohistochemistry())
+    calls: list[tuple[tuple[int, int], int]] = []
+    grabcut = cv2.grabCut
+
+    def spy(image, mask, rect, bgd, fgd, iterations, mode):  # type: ignore[no-untyped-def]
+        calls.append((mask.shape, iterations))
+        return grabcut(image, mask, rect, bgd, fgd, iterations, mode)
+
+    monkeypatch.setattr(cv2, "grabCut", spy)
+    recovered = find_subject(image, seed=1)
+    assert calls == [((160, 160), 1), ((320, 320), 3)]
+    monkeypatch.setattr(subject_module, "COARSE_FROM_LONG_SIDE", 10**6)
+    full_size_only = find_subject(image, seed=1)
+    assert np.array_equal(recovered.alpha, full_size_only.alpha) and 0.1 < recovered.mask.mean() < 0.7
