@@ -150,9 +150,8 @@ def _cup_on_grass() -> tuple[np.ndarray, np.ndarray]:
     return (cup * a + background * (1 - a)).round().astype(np.uint8), truth >= 128
 
 
-def test_grabcut_starts_at_half_size_and_finds_the_true_outline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # GrabCut's first (slowest) iteration runs at half the analysis size and the last two at full
-    # size from its labels: the matte must still be the subject's true outline.
+def _grabcut_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, int], int, int]]:
+    """The (label shape, iterations, mode) of every ``cv2.grabCut`` call from now on."""
     calls: list[tuple[tuple[int, int], int, int]] = []
     grabcut = cv2.grabCut
 
@@ -161,6 +160,13 @@ def test_grabcut_starts_at_half_size_and_finds_the_true_outline(monkeypatch: pyt
         return grabcut(image, mask, rect, bgd, fgd, iterations, mode)
 
     monkeypatch.setattr(cv2, "grabCut", spy)
+    return calls
+
+
+def test_grabcut_starts_at_half_size_and_finds_the_true_outline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GrabCut's first (slowest) iteration runs at half the analysis size and the last two at full
+    # size from its labels: the matte must still be the subject's true outline.
+    calls = _grabcut_calls(monkeypatch)
     image, truth = _cup_on_grass()
     mask = find_subject(image, seed=0).mask
     assert (mask & truth).sum() / (mask | truth).sum() > 0.97
@@ -179,16 +185,9 @@ def test_a_subject_lost_at_half_size_is_segmented_at_full_size(monkeypatch: pyte
     # On this stained-tissue photo the half-size first iteration keeps no subject pixel; the three
     # iterations then run at full size and give exactly the matte they always gave.
     image = np.ascontiguousarray(data.immunohistochemistry())
-    calls: list[tuple[tuple[int, int], int]] = []
-    grabcut = cv2.grabCut
-
-    def spy(image, mask, rect, bgd, fgd, iterations, mode):  # type: ignore[no-untyped-def]
-        calls.append((mask.shape, iterations))
-        return grabcut(image, mask, rect, bgd, fgd, iterations, mode)
-
-    monkeypatch.setattr(cv2, "grabCut", spy)
+    calls = _grabcut_calls(monkeypatch)
     recovered = find_subject(image, seed=1)
-    assert calls == [((160, 160), 1), ((320, 320), 3)]
+    assert [(shape, iterations) for shape, iterations, _ in calls] == [((160, 160), 1), ((320, 320), 3)]
     monkeypatch.setattr(subject_module, "COARSE_FROM_LONG_SIDE", 10**6)
     full_size_only = find_subject(image, seed=1)
     assert np.array_equal(recovered.alpha, full_size_only.alpha) and 0.1 < recovered.mask.mean() < 0.7
